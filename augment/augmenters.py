@@ -1,0 +1,106 @@
+"""What an augmenter is, for the core and for plugin authors.
+
+An augmenter is a class with a ``name``, a one-line ``summary``, the
+``options`` it takes, the ``roles`` it touches by default and the
+``languages`` it handles. The engine makes one instance per step with the
+user's options and calls :meth:`Augmenter.augment` once per variant, each time
+with a fresh, seeded random generator in the :class:`StepContext`.
+
+Most augmenters rewrite text turn by turn: subclass :class:`TextAugmenter` and
+write ``augment_text``. It is only ever given text outside protected spans.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from .conversation import ASSISTANT, USER, Conversation
+from .errors import UsageError
+from .protect import Protector
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of an augmenter; ``--name-with-dashes`` on the command line."""
+
+    name: str
+    type: Any = str
+    default: Any = None
+    help: str = ""
+    choices: tuple[str, ...] | None = None
+    #: A check on the value: a callable returning an error message or None.
+    check: Any = None
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+def between(low: float, high: float):
+    """An ``Option.check`` that a number lies in ``[low, high]``."""
+
+    def check(value: float) -> str | None:
+        if not low <= value <= high:
+            return f"must be between {low} and {high}, got {value}"
+        return None
+
+    return check
+
+
+@dataclass
+class StepContext:
+    """What the engine hands an augmenter for one variant of one record."""
+
+    rng: random.Random
+    #: Roles this step may change.
+    roles: tuple[str, ...]
+    protector: Protector
+    #: A seed derived from ``--seed``, the record and the step, for libraries
+    #: that want an integer rather than a ``random.Random``.
+    seed: int
+
+
+class Augmenter:
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    options: ClassVar[tuple[Option, ...]] = ()
+    #: The roles touched when the user does not say ``--roles``.
+    roles: ClassVar[tuple[str, ...]] = (USER, ASSISTANT)
+    #: ISO 639-1 codes handled, or None for any language.
+    languages: ClassVar[frozenset[str] | None] = None
+
+    def __init__(self, **values: Any) -> None:
+        known = {o.name: o for o in self.options}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise UsageError(f"{self.name}: unknown option {', '.join(unknown)}")
+        self.values: dict[str, Any] = {}
+        for opt in self.options:
+            value = values.get(opt.name, opt.default)
+            if value is not None and opt.check is not None:
+                problem = opt.check(value)
+                if problem:
+                    raise UsageError(f"{self.name} {opt.flag} {problem}")
+            self.values[opt.name] = value
+
+    def augment(self, conversation: Conversation, context: StepContext) -> Conversation:
+        """Return a new conversation; never change the one given."""
+        raise NotImplementedError
+
+
+class TextAugmenter(Augmenter):
+    """An augmenter that rewrites the free text of each chosen turn."""
+
+    def augment_text(self, text: str, rng: random.Random) -> str:
+        raise NotImplementedError
+
+    def augment(self, conversation: Conversation, context: StepContext) -> Conversation:
+        out = conversation.copy()
+        for turn in out.turns:
+            if turn.role in context.roles:
+                turn.content = context.protector.map_free(
+                    turn.content, lambda text: self.augment_text(text, context.rng)
+                )
+        return out

@@ -1,0 +1,453 @@
+"""The ``augment`` command: a thin shell over the pipeline.
+
+This is the only place where errors become messages for a user. Heavy
+libraries (nlpaug, litellm, nltk) are imported by the steps that need them,
+never here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import click
+import orjson
+
+from . import __version__
+from .augmenters import Augmenter
+from .conversation import ROLES
+from .engine import Engine, Step
+from .errors import AugmentError, StopRun
+from .pipeline import (
+    RecordJob,
+    Run,
+    Summary,
+    default_rejects,
+    input_format,
+    read_raw,
+    remove_stale,
+    write_dataset_info,
+)
+from .plugins import Registry, registry
+from .protect import Protector
+from .streams import STDIO, input_size
+from .validation import GREETING_POLICIES, problems, repair
+
+MAX_ECHOED = 20
+
+
+def _registry() -> Registry:
+    reg = registry()
+    for failure in reg.failures:
+        click.echo(f"warning: plugin {failure.name}: {failure.error}", err=True)
+    return reg
+
+
+# -- shared options ---------------------------------------------------------------
+
+
+def input_options(fn):
+    options = [
+        click.option("--from", "from_", metavar="FORMAT", help="Input format (default: detected per record)."),
+        click.option("--dataset-info", type=click.Path(exists=True, dir_okay=False), help="LLaMA-Factory dataset_info.json whose entry names the columns and tags."),
+        click.option("--dataset", metavar="NAME", help="The entry of --dataset-info to use."),
+        click.option("--as", "speaker", metavar="NAME", help="Script input: the speaker the assistant plays."),
+        click.option("--repair", "greeting", flag_value="fold-into-system", default=None, help="Repair role order (same as --greeting fold-into-system)."),
+        click.option("--greeting", "greeting", type=click.Choice(GREETING_POLICIES), help="Repair role order; what to do with an assistant-first greeting."),
+        click.option("--opener", default="Hello.", show_default=True, help="The user turn --greeting insert-user puts before a greeting."),
+        click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True, help="Stop at the first bad record, or reject it and go on."),
+        click.option("--rejects", type=click.Path(dir_okay=False), help="Where rejected records go with their reason (default with --on-error skip: OUT.rejects.jsonl)."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _dataset_info(dataset_info: str | None, dataset: str | None) -> tuple[str, str] | None:
+    if (dataset_info is None) != (dataset is None):
+        raise click.UsageError("--dataset-info and --dataset go together")
+    return (dataset_info, dataset) if dataset_info else None
+
+
+@contextlib.contextmanager
+def _progress(path: str, quiet: bool) -> Iterator[Any]:
+    size = input_size(path)
+    if quiet or size is None or not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=size, file=sys.stderr, label=os.path.basename(path)) as bar:
+        yield bar.update
+
+
+@contextlib.contextmanager
+def _user_errors() -> Iterator[None]:
+    try:
+        yield
+    except StopRun as exc:
+        raise click.ClickException(
+            f"{exc.location}: {exc.reason}\n(stopped at the first bad record; --on-error skip rejects bad records and goes on)"
+        ) from None
+    except AugmentError as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted: nothing was written", err=True)
+        sys.exit(130)
+
+
+def _reporter(quiet: bool):
+    shown = [0]
+
+    def report(line: str) -> None:
+        shown[0] += 1
+        if shown[0] <= MAX_ECHOED:
+            click.echo(line, err=True)
+        elif shown[0] == MAX_ECHOED + 1:
+            click.echo("... more rejects not shown; see the rejects file", err=True)
+
+    return report
+
+
+def _execute(run: Run, quiet: bool) -> Summary:
+    with _progress(run.input_path, quiet) as update:
+        run.progress = update
+        summary = run.execute()
+    return summary
+
+
+def _finish(summary: Summary, output: str | None, out_fmt, quiet: bool) -> None:
+    if output not in (None, STDIO) and out_fmt is not None and summary.written:
+        info = write_dataset_info(output, out_fmt)
+        if not quiet:
+            click.echo(f"wrote {output} and its entry in {info}", err=True)
+    if not quiet:
+        for line in summary.lines():
+            click.echo(line, err=True)
+
+
+def _rejects_path(rejects: str | None, on_error: str, output: str | None) -> str | None:
+    if rejects:
+        return rejects
+    path = default_rejects(output) if on_error == "skip" else None
+    remove_stale(path)
+    return path
+
+
+def _output_format(reg: Registry, to: str | None, fixed):
+    if to is not None:
+        fmt = reg.format(to)
+    else:
+        fmt = fixed
+    if fmt is not None and not fmt.writable:
+        raise AugmentError(f"{fmt.name} is an input-only format: add --to (one of {', '.join(_writable(reg))})")
+    return fmt
+
+
+def _writable(reg: Registry) -> list[str]:
+    return sorted(name for name, fmt in reg.formats.items() if fmt.writable)
+
+
+# -- commands -----------------------------------------------------------------------
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="augment")
+def main() -> None:
+    """Grow a role-play conversation corpus for fine-tuning.
+
+    Convert between Alpaca, ShareGPT and OpenAI messages; validate and repair
+    role order; run chains of augmenters. Progress and summaries go to stderr,
+    records to the output (stdout with -o -).
+    """
+
+
+@main.command()
+@click.argument("input", metavar="IN")
+@click.option("--to", metavar="FORMAT", help="Output format (default: the input's).")
+@click.option("-o", "--output", default=STDIO, show_default=True, help="Output file (.json: one array, otherwise JSON Lines); - for stdout.")
+@input_options
+def convert(input, to, output, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, quiet):
+    """Convert IN (a file, or - for stdin) to another format, losing nothing.
+
+    What the target format cannot hold is refused per record, with the reason.
+    A dataset_info.json entry for LLaMA-Factory is written beside the output.
+    """
+    with _user_errors():
+        reg = _registry()
+        fixed = input_format(reg, input, from_, _dataset_info(dataset_info, dataset), speaker)
+        out_fmt = _output_format(reg, to, fixed)
+        job = RecordJob(list(reg.formats.values()), fixed, out_fmt, greeting=greeting, opener=opener)
+        run = Run(input, output, job, on_error, _rejects_path(rejects, on_error, output), _reporter(quiet))
+        summary = _execute(run, quiet)
+        _finish(summary, output, out_fmt or _only_format(reg, input, fixed), quiet)
+
+
+def _only_format(reg: Registry, path: str, fixed):
+    """The format of the first record, for the dataset_info entry."""
+    if fixed is not None:
+        return fixed
+    from .pipeline import detect
+
+    for raw in read_raw(path, None):
+        if raw.error is None:
+            try:
+                return detect(reg.formats.values(), raw.value)
+            except AugmentError:
+                return None
+    return None
+
+
+@main.command()
+@click.argument("input", metavar="IN")
+@click.option("-o", "--output", help="With --repair/--greeting: write the repaired records here.")
+@input_options
+def validate(input, output, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, quiet):
+    """Check IN against the rules trainers enforce.
+
+    Role alternation, message count, empty turns, unknown roles: every problem
+    is printed as file:line: why, then a summary. Exits 1 when any record is
+    invalid. With --repair or --greeting, the fixable defects are repaired
+    first (and written with -o).
+    """
+    with _user_errors():
+        reg = _registry()
+        fixed = input_format(reg, input, from_, _dataset_info(dataset_info, dataset), speaker)
+        from .pipeline import detect
+
+        counts = {"records": 0, "invalid": 0, "repaired": 0}
+        out_fmt = None
+        writer_run = None
+        if output is not None:
+            if greeting is None:
+                raise click.UsageError("-o writes repaired records: add --repair or --greeting")
+            out_fmt = _output_format(reg, None, fixed) if fixed else None
+            job = RecordJob(list(reg.formats.values()), fixed, out_fmt, greeting=greeting, opener=opener)
+            writer_run = Run(input, output, job, "skip", _rejects_path(rejects, "skip", output), lambda line: None)
+        for raw in read_raw(input, fixed):
+            counts["records"] += 1
+            problems_found: list[str] = []
+            if raw.error is not None:
+                problems_found = [raw.error]
+            else:
+                try:
+                    fmt = fixed or detect(reg.formats.values(), raw.value)
+                    conv = fmt.decode(raw.value)
+                except AugmentError as exc:
+                    problems_found = [str(exc)]
+                else:
+                    if greeting is not None and repair(conv, greeting, opener):
+                        counts["repaired"] += 1
+                    problems_found = problems(conv)
+            if problems_found:
+                counts["invalid"] += 1
+                for problem in problems_found:
+                    click.echo(f"{raw.location}: {problem}")
+        if writer_run is not None:
+            summary = writer_run.execute()
+            _finish(summary, output, out_fmt or _only_format(reg, input, fixed), True)
+        verb = "repaired and checked" if greeting else "checked"
+        click.echo(
+            f"{verb} {counts['records']} records: {counts['records'] - counts['invalid']} valid, "
+            f"{counts['invalid']} invalid" + (f", {counts['repaired']} repaired" if greeting else ""),
+            err=True,
+        )
+        if counts["invalid"]:
+            sys.exit(1)
+
+
+# -- run: chained steps, one per augmenter ---------------------------------------------
+
+PY_TYPES = {int: click.INT, float: click.FLOAT, str: click.STRING}
+
+
+def _roles(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    roles = tuple(r.strip() for r in value.split(",") if r.strip())
+    bad = [r for r in roles if r not in ROLES]
+    if bad:
+        raise click.BadParameter(f"unknown role(s) {', '.join(bad)}; choose from {', '.join(ROLES)}")
+    return roles
+
+
+def step_command(cls: type[Augmenter]) -> click.Command:
+    params: list[click.Parameter] = []
+    for opt in cls.options:
+        if opt.type is bool:
+            flag = opt.flag
+            params.append(click.Option([f"{flag}/--no-{flag[2:]}"], default=bool(opt.default), help=opt.help, show_default=True))
+        else:
+            ptype = click.Choice(opt.choices) if opt.choices else PY_TYPES.get(opt.type, opt.type)
+            params.append(click.Option([opt.flag, opt.name], type=ptype, default=opt.default, help=opt.help, show_default=True))
+    params.append(click.Option(["--variants"], type=click.IntRange(1), default=1, show_default=True, help="New conversations made from each conversation this step gets."))
+    params.append(
+        click.Option(
+            ["--roles"],
+            default=",".join(cls.roles),
+            show_default=True,
+            help="Comma-separated roles this step may change (system only if named).",
+        )
+    )
+    langs = "any language" if cls.languages is None else ", ".join(sorted(cls.languages))
+    help_text = f"{cls.summary}\n\nLanguages: {langs}."
+
+    def callback(variants, roles, **values):
+        return Step(cls(**values), variants, _roles(roles))
+
+    return click.Command(cls.name, params=params, callback=callback, help=help_text, short_help=cls.summary)
+
+
+class StepGroup(click.Group):
+    """``augment run``: its subcommands are the registered augmenters."""
+
+    def list_commands(self, ctx):
+        return sorted(_registry().augmenters)
+
+    def get_command(self, ctx, name):
+        cls = registry().augmenters.get(name)
+        return step_command(cls) if cls is not None else None
+
+    def parse_args(self, ctx, args):
+        # `augment run STEP --help` works without naming IN first.
+        if args and args[0] in registry().augmenters and any(a in ("--help", "-h") for a in args[1:]):
+            cmd = self.get_command(ctx, args[0])
+            cmd.make_context(args[0], ["--help"], parent=ctx)
+        return super().parse_args(ctx, self._options_first(ctx, args))
+
+    def _options_first(self, ctx, args: list[str]) -> list[str]:
+        """Let run's own options follow IN (`run IN -o OUT STEP ...`): click
+        stops reading a group's options at its first positional argument."""
+        takes_value = {
+            name
+            for param in self.get_params(ctx)
+            if isinstance(param, click.Option) and not param.is_flag and not param.count
+            for name in param.opts
+        }
+        steps = set(registry().augmenters)
+        options: list[str] = []
+        positional: list[str] = []
+        i = 0
+        while i < len(args):
+            token = args[i]
+            if token in steps or token == "--":
+                break
+            if token.startswith("-") and token != "-":
+                options.append(token)
+                if token in takes_value and i + 1 < len(args):
+                    options.append(args[i + 1])
+                    i += 1
+            else:
+                positional.append(token)
+            i += 1
+        return options + positional + args[i:]
+
+
+@main.group(cls=StepGroup, chain=True, invoke_without_command=True, subcommand_metavar="STEP [OPTIONS] [STEP [OPTIONS]]...")
+@click.argument("input", metavar="IN")
+@click.option("-o", "--output", required=True, help="Output file (.json: one array, otherwise JSON Lines); - for stdout.")
+@click.option("--to", metavar="FORMAT", help="Output format (default: the input's).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same input and seed, same output.")
+@click.option("--originals/--no-originals", default=True, show_default=True, help="Write each source conversation as well as its variants.")
+@click.option("--protect", multiple=True, metavar="WORD", help="A name or word no step may change (repeatable).")
+@click.option("--protect-regex", multiple=True, metavar="REGEX", help="A pattern no step may change (repeatable).")
+@input_options
+def run(**_):
+    """Run a chain of augmenters over IN and write the results to -o.
+
+    Each STEP is an augmenter (see 'augment augmenters'; 'augment run STEP
+    --help' for its options). Steps compose: each one makes --variants new
+    conversations from every conversation the step before it produced. Every
+    output record carries provenance: source, seed and the chain with options.
+    """
+
+
+@run.result_callback()
+def _run_chain(steps, input, output, to, seed, originals, protect, protect_regex, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, quiet):
+    if not steps:
+        raise click.UsageError("name at least one STEP (see 'augment augmenters')")
+    with _user_errors():
+        reg = _registry()
+        fixed = input_format(reg, input, from_, _dataset_info(dataset_info, dataset), speaker)
+        out_fmt = _output_format(reg, to, fixed)
+        try:
+            protector = Protector(protect, protect_regex)
+        except Exception as exc:  # re.error
+            raise click.BadParameter(str(exc), param_hint="--protect-regex") from None
+        engine = Engine(list(steps), seed, originals, protector)
+        job = RecordJob(list(reg.formats.values()), fixed, out_fmt, engine, greeting, opener)
+        run = Run(input, output, job, on_error, _rejects_path(rejects, on_error, output), _reporter(quiet))
+        summary = _execute(run, quiet)
+        _finish(summary, output, out_fmt or _only_format(reg, input, fixed), quiet)
+
+
+# -- listing what plugins provide ----------------------------------------------------
+
+
+@main.command()
+def plugins():
+    """The loaded plugins as JSON: name, version, hooks, what each registered."""
+    reg = registry()
+    click.echo(json.dumps([p.as_json() for p in reg.plugins], indent=2))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def formats(as_json):
+    """The formats: names, one-line summaries, options."""
+    reg = _registry()
+    rows = [
+        {
+            "name": fmt.name,
+            "summary": fmt.summary,
+            "read": True,
+            "write": fmt.writable,
+            "options": dict(fmt.options),
+        }
+        for fmt in sorted(reg.formats.values(), key=lambda f: f.name)
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        mode = "read/write" if row["write"] else "read only"
+        click.echo(f"{row['name']:<12} {row['summary']} [{mode}]")
+        for name, help_text in row["options"].items():
+            click.echo(f"{'':<12}   option {name}: {help_text}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def augmenters(as_json):
+    """The augmenters: names, one-line summaries, options."""
+    reg = _registry()
+    rows = []
+    for name in sorted(reg.augmenters):
+        cls = reg.augmenters[name]
+        rows.append(
+            {
+                "name": name,
+                "summary": cls.summary,
+                "roles": list(cls.roles),
+                "languages": None if cls.languages is None else sorted(cls.languages),
+                "options": [
+                    {"flag": o.flag, "type": getattr(o.type, "__name__", str(o.type)), "default": o.default, "help": o.help}
+                    for o in cls.options
+                ],
+            }
+        )
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        langs = "any language" if row["languages"] is None else ", ".join(row["languages"])
+        click.echo(f"{row['name']:<12} {row['summary']} (roles: {', '.join(row['roles'])}; {langs})")
+        for o in row["options"]:
+            click.echo(f"{'':<12}   {o['flag']} {o['type'].upper()} (default {o['default']}): {o['help']}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,78 @@
+"""The conversation model: what every format decodes into and encodes from.
+
+No I/O here. A conversation is a list of turns; a system prompt, when there is
+one, is the first turn with role ``system``. Anything a format reads but the
+model has no slot for travels in ``extra`` (record level) or ``Turn.extra``
+(message level), so writing it back loses nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+SYSTEM = "system"
+USER = "user"
+ASSISTANT = "assistant"
+FUNCTION_CALL = "function_call"
+OBSERVATION = "observation"
+
+ROLES = (SYSTEM, USER, ASSISTANT, FUNCTION_CALL, OBSERVATION)
+#: Roles on the prompt side of a training pair and on the answer side.
+PROMPT_ROLES = (USER, OBSERVATION)
+ANSWER_ROLES = (ASSISTANT, FUNCTION_CALL)
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a record came from: a file (or ``<stdin>``) and a 1-based line."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass
+class Turn:
+    role: str
+    content: str
+    name: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"unknown role {self.role!r}")
+
+
+@dataclass
+class Conversation:
+    turns: list[Turn] = field(default_factory=list)
+    tools: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    #: Provenance carried in the record (from an earlier run) and added by this one.
+    provenance: dict[str, Any] | None = None
+    #: Where the record was read from; not part of the record itself.
+    location: Location | None = field(default=None, compare=False)
+
+    @property
+    def system(self) -> str | None:
+        if self.turns and self.turns[0].role == SYSTEM:
+            return self.turns[0].content
+        return None
+
+    @property
+    def dialogue(self) -> list[Turn]:
+        """The turns after the system prompt."""
+        return self.turns[1:] if self.system is not None else list(self.turns)
+
+    def copy(self) -> "Conversation":
+        clone = copy.deepcopy(self)
+        clone.location = self.location
+        return clone
+
+    def text_key(self) -> tuple:
+        """What makes two conversations the same data for training."""
+        return tuple((t.role, t.name, t.content) for t in self.turns) + (self.tools,)

@@ -1,0 +1,35 @@
+"""Exceptions raised inside the engine. Only the CLI turns them into messages."""
+
+from __future__ import annotations
+
+
+class AugmentError(Exception):
+    """Base class for every error the tool raises on purpose."""
+
+
+class RecordError(AugmentError):
+    """One record cannot be read, decoded, encoded or checked.
+
+    The message says why, in words a user can act on; the reader adds where.
+    """
+
+
+class Unrepresentable(RecordError):
+    """The target format has no place for something in the record."""
+
+
+class UsageError(AugmentError):
+    """The command line or a configuration file asks for something impossible."""
+
+
+class PluginError(AugmentError):
+    """A plugin is broken or conflicts with another one."""
+
+
+class StopRun(AugmentError):
+    """A record failed and ``--on-error fail`` is in force."""
+
+    def __init__(self, location: str, reason: str) -> None:
+        super().__init__(f"{location}: {reason}")
+        self.location = location
+        self.reason = reason

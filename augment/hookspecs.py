@@ -1,0 +1,33 @@
+"""The hooks a plugin can implement.
+
+Every hook hands the plugin a ``register`` callback, so one plugin can register
+many objects and the core knows which plugin gave what (see ``plugins.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("augment")
+
+
+@hookspec
+def register_formats(register: Callable[[object], None]) -> None:
+    """Register dataset formats: call ``register(format)`` once per format.
+
+    A format is an :class:`augment.formats.Format` instance with a unique
+    ``name``. It decodes records into :class:`augment.conversation.Conversation`
+    objects and encodes them back.
+    """
+
+
+@hookspec
+def register_augmenters(register: Callable[[type], None]) -> None:
+    """Register augmenters: call ``register(AugmenterClass)`` once per augmenter.
+
+    An augmenter is a subclass of :class:`augment.augmenters.Augmenter` with a
+    unique ``name``; the engine instantiates it with the options the user gave.
+    Each one becomes a step of ``augment run``.
+    """

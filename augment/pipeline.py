@@ -1,0 +1,341 @@
+"""From an input file to an output file: read, decode, repair, augment, encode,
+write, and account for every record.
+
+The per-record work (:class:`RecordJob`) is a pure function of the record and
+its ordinal, so it can run in worker processes; reading, writing and counting
+stay in the main process, in input order.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import orjson
+
+from .conversation import Conversation, Location
+from .engine import Engine
+from .errors import RecordError, StopRun, UsageError
+from .formats import Format
+from .plugins import Registry
+from .streams import (
+    STDIO,
+    AtomicFile,
+    Raw,
+    RecordWriter,
+    input_size,
+    is_array_path,
+    label,
+    open_binary,
+    read_json_records,
+    write_json_atomic,
+)
+from .validation import problems, repair
+
+
+@dataclass
+class Summary:
+    read: int = 0
+    written: int = 0
+    rejected: int = 0
+    repaired: int = 0
+    invalid_for_trainers: int = 0
+    reject_reasons: Counter = field(default_factory=Counter)
+    repairs: Counter = field(default_factory=Counter)
+    #: (step, reason) -> variants dropped
+    dropped: Counter = field(default_factory=Counter)
+    rejects_path: str | None = None
+
+    def lines(self) -> list[str]:
+        out = [f"read {self.read}, written {self.written}, rejected {self.rejected}, repaired {self.repaired}"]
+        for reason, n in self.repairs.most_common():
+            out.append(f"  repaired {n}: {reason}")
+        for (step, reason), n in sorted(self.dropped.items()):
+            out.append(f"  {step}: dropped {n} variant(s): {reason}")
+        for reason, n in self.reject_reasons.most_common(10):
+            out.append(f"  rejected {n}: {reason}")
+        if self.rejects_path and self.rejected:
+            out.append(f"  rejects are in {self.rejects_path}")
+        if self.invalid_for_trainers:
+            out.append(
+                f"  {self.invalid_for_trainers} written record(s) break the trainers' role rules and "
+                "would be skipped in training: see 'augment validate', or add --repair"
+            )
+        return out
+
+
+# -- choosing formats -----------------------------------------------------------
+
+
+def input_format(registry: Registry, path: str, name: str | None, dataset_info: tuple[str, str] | None, speaker: str | None) -> Format | None:
+    """The format to read ``path`` with, or None to detect it per record."""
+    fmt: Format | None = None
+    if dataset_info is not None:
+        fmt = from_dataset_info(registry, *dataset_info)
+    elif name is not None:
+        fmt = registry.format(name)
+    else:
+        suffix = Path(path).suffix.lower()
+        for candidate in registry.formats.values():
+            if suffix and suffix in candidate.suffixes:
+                fmt = candidate
+                break
+    if fmt is not None:
+        fmt = fmt.configure(speaker=speaker)
+    elif speaker is not None:
+        raise UsageError("--as applies to script input: add --from script or use a .txt file")
+    return fmt
+
+
+def from_dataset_info(registry: Registry, file: str, dataset: str) -> Format:
+    try:
+        info = orjson.loads(Path(file).read_bytes())
+    except OSError as exc:
+        raise UsageError(f"cannot read {file}: {exc.strerror}") from None
+    except orjson.JSONDecodeError as exc:
+        raise UsageError(f"{file}: invalid JSON: {exc}") from None
+    if not isinstance(info, dict) or dataset not in info:
+        known = ", ".join(sorted(info)) if isinstance(info, dict) else ""
+        raise UsageError(f"{file}: no dataset named {dataset!r} (known: {known})")
+    entry = info[dataset]
+    formatting = entry.get("formatting", "alpaca")
+    return registry.format(formatting).from_dataset_info(entry)
+
+
+def detect(formats: Iterable[Format], record: Any) -> Format:
+    for fmt in formats:
+        if fmt.detect(record):
+            return fmt
+    raise RecordError(
+        "cannot tell the format of this record (no 'conversations', 'messages' or "
+        "'instruction'/'output' fields); name it with --from"
+    )
+
+
+# -- reading --------------------------------------------------------------------
+
+
+def read_raw(path: str, fmt: Format | None, progress: Callable[[int], None] | None = None) -> Iterator[Raw]:
+    """Every record of ``path`` with its location, unreadable ones included."""
+    file = label(path)
+    try:
+        stream = open_binary(path)
+    except OSError as exc:
+        raise UsageError(f"cannot open {path}: {exc.strerror}") from None
+    try:
+        custom = fmt.read(stream, file) if fmt is not None else None
+        if custom is None:
+            yield from read_json_records(stream, file, progress)
+        else:
+            for location, record in custom:
+                yield Raw(location, value=record)
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+
+
+# -- the work on one record -----------------------------------------------------
+
+
+@dataclass
+class Result:
+    """What became of one input record."""
+
+    location: Location
+    value: Any = None
+    text: str | None = None
+    records: list[dict[str, Any]] = field(default_factory=list)
+    rejects: list[str] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)
+    dropped: list[tuple[str, str]] = field(default_factory=list)
+    invalid: int = 0
+
+
+@dataclass
+class RecordJob:
+    """Decode, repair, augment and encode one record. No I/O."""
+
+    formats: list[Format]
+    fixed_input: Format | None
+    output: Format | None
+    engine: Engine | None = None
+    greeting: str | None = None
+    opener: str = "Hello."
+
+    def __call__(self, ordinal: int, raw: Raw) -> Result:
+        result = Result(raw.location, raw.value, raw.text)
+        if raw.error is not None:
+            result.rejects.append(raw.error)
+            return result
+        try:
+            fmt = self.fixed_input or detect(self.formats, raw.value)
+            conv = fmt.decode(raw.value)
+        except RecordError as exc:
+            result.rejects.append(str(exc))
+            return result
+        conv.location = raw.location
+        if self.greeting is not None:
+            result.repairs = repair(conv, self.greeting, self.opener)
+            if result.repairs:
+                conv.provenance = {**(conv.provenance or {}), "repairs": result.repairs}
+        outputs: Iterable[Conversation]
+        if self.engine is None:
+            outputs = [conv]
+        else:
+            outputs = []
+            for outcome in self.engine.expand(conv, ordinal):
+                if outcome.conversation is None:
+                    result.dropped.append((outcome.step or "", outcome.reason or ""))
+                else:
+                    outputs.append(outcome.conversation)
+        target = self.output or fmt
+        for out in outputs:
+            try:
+                result.records.append(target.encode(out))
+            except RecordError as exc:
+                result.rejects.append(f"cannot write as {target.name}: {exc}")
+                continue
+            if problems(out):
+                result.invalid += 1
+        if not result.records and not result.rejects:
+            why = "; ".join(sorted({r for _, r in result.dropped})) or "the chain produced nothing"
+            result.rejects.append(f"no output for this record: {why}")
+        return result
+
+
+# -- the run ----------------------------------------------------------------------
+
+
+class Rejects:
+    """The rejects file: one JSON line per rejected record, with where and why."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self._file: AtomicFile | None = None
+
+    def add(self, result: Result, reason: str) -> None:
+        if self.path is None:
+            return
+        if self._file is None:
+            self._file = AtomicFile(self.path)
+        entry: dict[str, Any] = {"location": str(result.location), "reason": reason}
+        if result.value is not None:
+            entry["record"] = result.value
+        elif result.text is not None:
+            entry["raw"] = result.text
+        self._file.file.write(orjson.dumps(entry) + b"\n")
+
+    def finish(self, ok: bool) -> None:
+        if self._file is None:
+            return
+        if ok:
+            self._file.commit()
+        else:
+            self._file.abort()
+
+
+@dataclass
+class Run:
+    """One pass from ``input_path`` to ``output_path``."""
+
+    input_path: str
+    output_path: str | None
+    job: RecordJob
+    on_error: str = "fail"
+    rejects_path: str | None = None
+    #: Called with ``file:line: why`` for each rejected record.
+    report: Callable[[str], None] = lambda line: None
+    progress: Callable[[int], None] | None = None
+    #: Parallel map over (ordinal, raw) pairs, in order; None runs in-process.
+    mapper: Callable[[Callable[[int, Raw], Result], Iterable[tuple[int, Raw]]], Iterator[Result]] | None = None
+    summary: Summary = field(default_factory=Summary)
+
+    def execute(self) -> Summary:
+        summary = self.summary
+        summary.rejects_path = self.rejects_path
+        rejects = Rejects(self.rejects_path)
+        out_file: AtomicFile | None = None
+        writer: RecordWriter | None = None
+        ok = False
+        try:
+            if self.output_path is not None:
+                if self.output_path == STDIO:
+                    writer = RecordWriter(sys.stdout.buffer)
+                else:
+                    out_file = AtomicFile(self.output_path)
+                    writer = RecordWriter(out_file.file, array=is_array_path(self.output_path))
+            raws = enumerate(read_raw(self.input_path, self.job.fixed_input, self.progress))
+            results = (
+                self.mapper(self.job, raws) if self.mapper is not None else (self.job(o, r) for o, r in raws)
+            )
+            for result in results:
+                summary.read += 1
+                for reason in result.rejects:
+                    rejects.add(result, reason)
+                    summary.rejected += 1
+                    summary.reject_reasons[_reason_kind(reason)] += 1
+                    self.report(f"{result.location}: {reason}")
+                    if self.on_error == "fail":
+                        raise StopRun(str(result.location), reason)
+                if result.repairs:
+                    summary.repaired += 1
+                    summary.repairs.update(_reason_kind(r) for r in result.repairs)
+                summary.dropped.update(result.dropped)
+                summary.invalid_for_trainers += result.invalid
+                if writer is not None:
+                    for record in result.records:
+                        writer.write(record)
+                        summary.written += 1
+            if writer is not None:
+                writer.close()
+            ok = True
+        finally:
+            rejects.finish(ok)
+            if out_file is not None:
+                if ok:
+                    out_file.commit()
+                else:
+                    out_file.abort()
+        return summary
+
+
+def _reason_kind(reason: str) -> str:
+    """A reason without its record-specific details, for counting."""
+    return re.sub(r"(turn|message|item) \d+", r"\1 N", re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", reason))[:120]
+
+
+def write_dataset_info(output_path: str, fmt: Format) -> Path:
+    """Add or replace this output's entry in ``dataset_info.json`` beside it."""
+    out = Path(output_path)
+    info_path = out.parent / "dataset_info.json"
+    info: dict[str, Any] = {}
+    if info_path.exists():
+        try:
+            loaded = orjson.loads(info_path.read_bytes())
+            if isinstance(loaded, dict):
+                info = loaded
+        except orjson.JSONDecodeError:
+            raise UsageError(f"{info_path} exists but is not valid JSON; not overwriting it") from None
+    name = out.name
+    for suffix in (".jsonl", ".json"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    info[name] = fmt.dataset_info(out.name)
+    write_json_atomic(info_path, info)
+    return info_path
+
+
+def default_rejects(output_path: str | None) -> str | None:
+    if output_path is None or output_path == STDIO:
+        return None
+    return f"{output_path}.rejects.jsonl"
+
+
+def remove_stale(path: str | None) -> None:
+    if path is not None and os.path.exists(path):
+        os.unlink(path)

@@ -1,0 +1,85 @@
+"""Spans of role-play text that augmenters must leave byte for byte.
+
+``*actions*``, stage directions in ``(…)`` and ``（…）``, placeholders such as
+``{{char}}`` and ``<USER>``, URLs, e-mail addresses, numbers, inline code, and
+any names or patterns the user adds. A ``Protector`` splits a text into
+protected and free segments, and checks afterwards that nothing protected was
+lost.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Callable, Iterable
+
+DEFAULT_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("code block", r"```.*?```"),
+    ("inline code", r"`[^`\n]+`"),
+    ("placeholder", r"\{\{[^{}\n]+\}\}|<USER>|<BOT>"),
+    ("action", r"\*[^*\n]+\*"),
+    ("direction", r"\([^()\n]*\)|（[^（）\n]*）"),
+    ("url", r"\b(?:https?|ftp)://[^\s<>\"']+|\bwww\.[^\s<>\"']+"),
+    ("e-mail", r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"),
+    ("number", r"\d+(?:[.,:]\d+)*"),
+)
+
+
+class Protector:
+    def __init__(self, words: Iterable[str] = (), regexes: Iterable[str] = ()) -> None:
+        parts = [p for _, p in DEFAULT_PATTERNS]
+        parts += [re.compile(r).pattern for r in regexes]
+        names = _names_pattern(words)
+        if names:
+            parts.append(names)
+        self.pattern = re.compile("|".join(f"(?:{p})" for p in parts), re.S)
+
+    def with_words(self, words: Iterable[str]) -> "Protector":
+        """A protector that also guards ``words`` (names from a record)."""
+        names = _names_pattern(words)
+        if not names:
+            return self
+        clone = Protector.__new__(Protector)
+        clone.pattern = re.compile(f"{self.pattern.pattern}|(?:{names})", re.S)
+        return clone
+
+    def spans(self, text: str) -> list[str]:
+        return [m.group(0) for m in self.pattern.finditer(text)]
+
+    def segments(self, text: str) -> list[tuple[str, bool]]:
+        """``text`` cut into ``(piece, protected)`` pieces, in order."""
+        out: list[tuple[str, bool]] = []
+        pos = 0
+        for m in self.pattern.finditer(text):
+            if m.start() > pos:
+                out.append((text[pos : m.start()], False))
+            if m.end() > m.start():
+                out.append((m.group(0), True))
+            pos = m.end()
+        if pos < len(text):
+            out.append((text[pos:], False))
+        return out
+
+    def map_free(self, text: str, fn: Callable[[str], str]) -> str:
+        """Apply ``fn`` to every unprotected piece that has a letter in it."""
+        return "".join(
+            piece if protected or not any(c.isalpha() for c in piece) else fn(piece)
+            for piece, protected in self.segments(text)
+        )
+
+    def missing(self, before: str, after: str) -> list[str]:
+        """Protected spans of ``before`` that ``after`` no longer holds."""
+        need = Counter(self.spans(before))
+        lost = []
+        for span, count in need.items():
+            if after.count(span) < count:
+                lost.append(span)
+        return lost
+
+
+def _names_pattern(words: Iterable[str]) -> str:
+    """A regex matching any of ``words`` as whole words, longest first."""
+    names = sorted({w.strip() for w in words if w and w.strip()}, key=len, reverse=True)
+    if not names:
+        return ""
+    return r"(?<!\w)(?:" + "|".join(re.escape(n) for n in names) + r")(?!\w)"

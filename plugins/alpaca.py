@@ -1,0 +1,139 @@
+"""Alpaca records as LLaMA-Factory reads them, multi-turn included.
+
+``{"system": ..., "history": [[user, assistant], ...], "instruction": ...,
+"input": ..., "output": ...}``. The last user turn is ``instruction``, plus
+``"\\n" + input`` when ``input`` is not empty; that split is kept as a record-level
+``input`` field (as is an empty ``history``) so converting away and back
+restores it. Alpaca has no place
+for tool turns, speaker names or per-message fields: such records are refused
+with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import augment
+from augment.conversation import ASSISTANT, SYSTEM, USER, Conversation, Turn
+from augment.errors import RecordError, Unrepresentable
+from augment.formats import Format, split_known, type_name
+from augment.validation import problems
+
+
+@dataclass(frozen=True)
+class Columns:
+    prompt: str = "instruction"
+    query: str = "input"
+    response: str = "output"
+    history: str = "history"
+    system: str = "system"
+
+
+class Alpaca(Format):
+    name = "alpaca"
+    summary = "LLaMA-Factory Alpaca: instruction, input, output, system, history [[user, assistant], ...]"
+
+    def __init__(self, columns: Columns = Columns()) -> None:
+        self.columns = columns
+
+    def detect(self, record: Any) -> bool:
+        return isinstance(record, dict) and self.columns.prompt in record and self.columns.response in record
+
+    def from_dataset_info(self, entry: dict[str, Any]) -> "Alpaca":
+        columns = entry.get("columns") or {}
+        known = {k: v for k, v in columns.items() if k in Columns.__dataclass_fields__}
+        return Alpaca(replace(self.columns, **known))
+
+    def decode(self, record: dict[str, Any]) -> Conversation:
+        col = self.columns
+        turns: list[Turn] = []
+        system = record.get(col.system)
+        if system is not None:
+            turns.append(Turn(SYSTEM, _string(system, col.system)))
+        history = record.get(col.history)
+        if history is not None:
+            if not isinstance(history, list):
+                raise RecordError(f"field {col.history!r} must be an array of [user, assistant] pairs, got {type_name(history)}")
+            for i, pair in enumerate(history, 1):
+                if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)):
+                    raise RecordError(f"{col.history!r} item {i} must be a [user, assistant] pair of strings")
+                turns.append(Turn(USER, pair[0]))
+                turns.append(Turn(ASSISTANT, pair[1]))
+        if col.prompt not in record:
+            raise RecordError(f"missing field {col.prompt!r}")
+        if col.response not in record:
+            raise RecordError(f"missing field {col.response!r}")
+        instruction = _string(record[col.prompt], col.prompt)
+        query = record.get(col.query)
+        query = "" if query is None else _string(query, col.query)
+        turns.append(Turn(USER, f"{instruction}\n{query}" if query else instruction))
+        turns.append(Turn(ASSISTANT, _string(record[col.response], col.response)))
+        # An empty history and the input split stay at the record level, so a
+        # trip through another format brings them back.
+        extra = split_known(record, (col.prompt, col.response, col.system, "provenance"))
+        if history:
+            del extra[col.history]
+        return Conversation(turns=turns, extra=extra, provenance=record.get("provenance"))
+
+    def encode(self, conv: Conversation) -> dict[str, Any]:
+        col = self.columns
+        if conv.tools is not None:
+            raise Unrepresentable("alpaca has no place for tools")
+        for i, turn in enumerate(conv.turns, 1):
+            if turn.role not in (SYSTEM, USER, ASSISTANT):
+                raise Unrepresentable(f"alpaca has no place for {turn.role} turns (turn {i}); write sharegpt or openai")
+            if turn.name is not None:
+                raise Unrepresentable(f"alpaca has no place for speaker names (turn {i}: {turn.name!r}); write sharegpt or openai")
+        found = problems(conv)
+        if found:
+            raise Unrepresentable(f"alpaca needs user/assistant pairs: {found[0]} (try --repair)")
+        dialogue = conv.dialogue
+        for i, turn in enumerate(dialogue, 1):
+            if turn.extra:
+                raise Unrepresentable(f"alpaca has no place for message fields {sorted(turn.extra)} (turn {i})")
+        *pairs, user, answer = dialogue
+        extra = dict(conv.extra)
+        query = extra.pop(col.query, None)
+        out: dict[str, Any] = {}
+        if conv.system is not None:
+            out[col.system] = conv.system
+        if pairs:
+            out[col.history] = [[pairs[i].content, pairs[i + 1].content] for i in range(0, len(pairs), 2)]
+        if query and user.content.endswith("\n" + query):
+            out[col.prompt] = user.content[: -len(query) - 1]
+            out[col.query] = query
+        else:
+            out[col.prompt] = user.content
+            if query is not None:
+                out[col.query] = ""
+        out[col.response] = answer.content
+        out.update(extra)
+        if conv.provenance is not None:
+            out["provenance"] = conv.provenance
+        return out
+
+    def dataset_info(self, file_name: str) -> dict[str, Any]:
+        col = self.columns
+        return {
+            "file_name": file_name,
+            "formatting": "alpaca",
+            "columns": {
+                "prompt": col.prompt,
+                "query": col.query,
+                "response": col.response,
+                "history": col.history,
+                "system": col.system,
+            },
+        }
+
+
+def _string(value: Any, field: str) -> str:
+    if not isinstance(value, str):
+        raise RecordError(f"field {field!r} must be a string, got {type_name(value)}")
+    return value
+
+
+@augment.hookimpl
+def register_formats(register):
+    register(Alpaca())

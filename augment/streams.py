@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -98,14 +99,35 @@ def _read_lines(stream: IO[bytes], file: str, progress: Progress | None) -> Iter
             continue
         where = Location(file, lineno)
         try:
-            value = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
+            value = loads(body)
+        except ValueError as exc:
             yield Raw(where, error=_json_reason(exc, body), text=body.decode("utf-8", "replace"))
             continue
         if not isinstance(value, dict):
             yield Raw(where, value=value, error=f"expected a JSON object, got {type_name(value)}")
             continue
         yield Raw(where, value=value)
+
+
+LONG_DIGITS = re.compile(rb"\d{19}")
+
+
+def loads(data: bytes) -> Any:
+    """orjson, with the standard library where orjson would refuse a valid
+    record (NaN) or change it (it turns integers beyond 64 bits into floats)."""
+    if LONG_DIGITS.search(data):
+        return json.loads(data)
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
+
+
+def dumps(record: Any) -> bytes:
+    try:
+        return orjson.dumps(record)
+    except TypeError:
+        return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _json_reason(exc: Exception, body: bytes) -> str:
@@ -229,7 +251,7 @@ class RecordWriter:
         self.count = 0
 
     def write(self, record: dict[str, Any]) -> None:
-        data = orjson.dumps(record)
+        data = dumps(record)
         if self.array:
             self.file.write(b"[\n" if self.count == 0 else b",\n")
         self.file.write(data)

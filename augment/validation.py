@@ -19,12 +19,20 @@ GREETING_POLICIES: tuple[str, ...] = ("fold-into-system", "insert-user", "drop")
 
 def problems(conv: Conversation) -> list[str]:
     """Every rule ``conv`` breaks, as sentences; empty when it is valid."""
+    return order_problems(conv) + [
+        f"turn {_number(conv, turn)}: empty {turn.role} turn"
+        for turn in conv.dialogue
+        if turn.role != SYSTEM and not turn.content.strip()
+    ]
+
+
+def order_problems(conv: Conversation) -> list[str]:
+    """The role-order rules ``conv`` breaks (position, alternation, count)."""
     out: list[str] = []
-    turns = conv.dialogue
     for i, turn in enumerate(conv.turns):
         if turn.role == SYSTEM and i > 0:
             out.append(f"turn {_number(conv, turn)}: a system turn after the start")
-    turns = [t for t in turns if t.role != SYSTEM]
+    turns = [t for t in conv.dialogue if t.role != SYSTEM]
     if not turns:
         return out + ["no dialogue turns"]
     for i, turn in enumerate(turns):
@@ -39,9 +47,6 @@ def problems(conv: Conversation) -> list[str]:
             break  # later positions are all off by one; one message is enough
     if len(turns) % 2:
         out.append(f"odd number of dialogue turns ({len(turns)}): it must end with an assistant answer")
-    for turn in conv.turns:
-        if not turn.content.strip() and turn.role != SYSTEM:
-            out.append(f"turn {_number(conv, turn)}: empty {turn.role} turn")
     return out
 
 

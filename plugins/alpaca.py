@@ -18,7 +18,7 @@ import augment
 from augment.conversation import ASSISTANT, SYSTEM, USER, Conversation, Turn
 from augment.errors import RecordError, Unrepresentable
 from augment.formats import Format, split_known, type_name
-from augment.validation import problems
+from augment.validation import order_problems
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class Alpaca(Format):
                 raise Unrepresentable(f"alpaca has no place for {turn.role} turns (turn {i}); write sharegpt or openai")
             if turn.name is not None:
                 raise Unrepresentable(f"alpaca has no place for speaker names (turn {i}: {turn.name!r}); write sharegpt or openai")
-        found = problems(conv)
+        found = order_problems(conv)
         if found:
             raise Unrepresentable(f"alpaca needs user/assistant pairs: {found[0]} (try --repair)")
         dialogue = conv.dialogue

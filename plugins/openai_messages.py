@@ -57,10 +57,12 @@ class OpenAIMessages(Format):
         if role == "system" and i > 1:
             raise RecordError(f"message {i}: a system message after the start")
         if role == "assistant" and msg.get("tool_calls"):
-            calls = msg["tool_calls"]
+            text = _calls_text(i, msg["tool_calls"])
+            if extra["tool_calls"] == _calls_from_text(i, text):
+                del extra["tool_calls"]  # nothing the text does not say already
             if content is not None:
                 extra["content"] = content
-            return Turn(FUNCTION_CALL, _calls_text(i, calls), name, extra)
+            return Turn(FUNCTION_CALL, text, name, extra)
         if not isinstance(content, str):
             raise RecordError(f"message {i}: 'content' must be a string, got {type_name(content)}")
         return Turn(ROLE_OF[role], content, name, extra)

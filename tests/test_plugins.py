@@ -1,0 +1,140 @@
+"""Plugin loading: entry points, broken plugins, the allow-list, the listing commands."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import install_plugin, run_cli
+
+from augment import plugins
+from augment.errors import PluginError
+
+GOOD = '''
+import augment
+from augment.augmenters import TextAugmenter, Option
+
+class Shout(TextAugmenter):
+    name = "shout"
+    summary = "upper-case the chosen turns"
+    options = (Option("marks", int, 1, "exclamation marks to add"),)
+
+    def augment_text(self, text, rng):
+        return text.upper() + "!" * self.values["marks"]
+
+@augment.hookimpl
+def register_augmenters(register):
+    register(Shout)
+'''
+
+BROKEN = "raise ImportError('needs a library that is not installed')\n"
+
+MISSPELLED = '''
+import augment
+
+@augment.hookimpl
+def register_augmentors(register):
+    pass
+'''
+
+
+def test_builtins_register_through_the_entry_point_group():
+    reg = plugins.load()
+    assert {"alpaca", "sharegpt", "openai", "script"} <= set(reg.formats)
+    assert "typos" in reg.augmenters
+    by_name = {p.name: p for p in reg.plugins}
+    assert by_name["sharegpt"].builtin and by_name["sharegpt"].registered == {"formats": ["sharegpt"]}
+    assert by_name["typos"].hooks == ["register_augmenters"]
+
+
+def test_third_party_plugin_shows_up_and_runs(tmp_path):
+    site = install_plugin(tmp_path / "site", "augment-shout", {"shout_plugin": GOOD}, {"shout": "shout_plugin"})
+    env = {"PYTHONPATH": str(site)}
+    listing = json.loads(run_cli("plugins", env=env).stdout)
+    shout = next(p for p in listing if p["name"] == "shout")
+    assert shout == {
+        "name": "shout",
+        "version": "1.2.3",
+        "builtin": False,
+        "hooks": ["register_augmenters"],
+        "registered": {"augmenters": ["shout"]},
+    }
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"conversations": [{"from": "human", "value": "hi there"}, {"from": "gpt", "value": "hello"}]}) + "\n")
+    out = tmp_path / "out.jsonl"
+    done = run_cli("run", str(src), "-o", str(out), "--no-originals", "shout", "--marks", "2", env=env)
+    assert done.returncode == 0, done.stderr.decode()
+    record = json.loads(out.read_text())
+    assert record["conversations"][0]["value"] == "HI THERE!!"
+    assert record["conversations"][1]["value"] == "HELLO!!"
+    assert record["provenance"]["chain"][0]["options"] == {"marks": 2}
+
+
+def test_broken_plugin_is_reported_by_name_and_the_rest_work(tmp_path):
+    site = install_plugin(
+        tmp_path / "site",
+        "augment-mixed",
+        {"shout_plugin": GOOD, "broken_plugin": BROKEN},
+        {"shout": "shout_plugin", "broken": "broken_plugin"},
+    )
+    done = run_cli("augmenters", env={"PYTHONPATH": str(site)})
+    assert done.returncode == 0
+    err = done.stderr.decode()
+    assert "warning: plugin broken: failed to load: ImportError: needs a library that is not installed" in err
+    names = [line.split()[0] for line in done.stdout.decode().splitlines() if line and not line.startswith(" ")]
+    assert "shout" in names and "typos" in names
+
+
+def test_misspelled_hook_is_reported_not_silently_ignored(tmp_path):
+    site = install_plugin(tmp_path / "site", "augment-typo", {"typo_plugin": MISSPELLED}, {"typo": "typo_plugin"})
+    listing = json.loads(run_cli("plugins", env={"PYTHONPATH": str(site)}).stdout)
+    typo = next(p for p in listing if p["name"] == "typo")
+    assert "unknown hook" in typo["error"] and "register_augmentors" in typo["error"]
+
+
+def test_allow_list_restricts_third_party_plugins_but_not_builtins(tmp_path):
+    site = install_plugin(tmp_path / "site", "augment-shout", {"shout_plugin": GOOD}, {"shout": "shout_plugin"})
+    for allow, expect_shout in (("", False), ("other", False), ("shout", True), ("augment-shout", True)):
+        listing = json.loads(run_cli("plugins", env={"PYTHONPATH": str(site), "AUGMENT_PLUGINS": allow}).stdout)
+        names = {p["name"] for p in listing}
+        assert ("shout" in names) is expect_shout, allow
+        assert {"alpaca", "sharegpt", "openai", "typos"} <= names
+
+
+def test_duplicate_names_are_refused_for_the_later_plugin():
+    class Twin:
+        @staticmethod
+        def register_formats(register):
+            from augment_plugins.sharegpt import ShareGPT
+
+            register(ShareGPT())
+
+    import augment
+
+    Twin.register_formats = augment.hookimpl(Twin.register_formats)
+    reg = plugins.load(extra=[("twin", Twin)])
+    twin = next(p for p in reg.plugins if p.name == "twin")
+    assert twin.error == (
+        "register_formats failed: PluginError: format 'sharegpt' is already registered by plugin 'sharegpt'"
+    )
+    assert reg.formats["sharegpt"] is not None
+
+
+def test_unknown_names_say_what_is_known():
+    reg = plugins.load()
+    try:
+        reg.format("parquet")
+    except Exception as exc:
+        assert str(exc) == "unknown format 'parquet' (known: alpaca, openai, script, sharegpt)"
+    else:
+        raise AssertionError("expected an error")
+    assert issubclass(PluginError, Exception)
+
+
+def test_formats_and_augmenters_listings_show_options():
+    formats = json.loads(run_cli("formats", "--json").stdout)
+    script = next(f for f in formats if f["name"] == "script")
+    assert script["write"] is False and "speaker" in script["options"]
+    augmenters = json.loads(run_cli("augmenters", "--json").stdout)
+    typos = next(a for a in augmenters if a["name"] == "typos")
+    assert typos["roles"] == ["user"]
+    assert [o["flag"] for o in typos["options"]] == ["--rate", "--max-chars"]

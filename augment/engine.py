@@ -18,6 +18,7 @@ from typing import Any, Iterator
 
 from .augmenters import Augmenter, StepContext
 from .conversation import SYSTEM, Conversation
+from .errors import AugmentError
 from .protect import Protector
 
 
@@ -52,6 +53,8 @@ class Outcome:
     conversation: Conversation | None
     reason: str | None = None
     step: str | None = None
+    #: The step raised: the record is rejected, not just the variant dropped.
+    failed: bool = False
 
 
 @dataclass
@@ -84,7 +87,13 @@ class Engine:
                     vpath = f"{path}{index}.{variant}/"
                     seed = self.derive(ordinal, vpath)
                     ctx = StepContext(random.Random(seed), step.touched_roles, protector, seed)
-                    child = step.augmenter.augment(parent, ctx)
+                    try:
+                        child = step.augmenter.augment(parent, ctx)
+                    except AugmentError:
+                        raise
+                    except Exception as exc:  # a bug in a plugin costs one record, not the run
+                        yield Outcome(None, f"step {step.name} failed: {type(exc).__name__}: {exc}", step.name, failed=True)
+                        continue
                     broken = _broken_span(protector, parent, child)
                     if broken:
                         yield Outcome(None, f"protected span {broken!r} changed", step.name)

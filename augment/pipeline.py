@@ -189,7 +189,9 @@ class RecordJob:
         else:
             outputs = []
             for outcome in self.engine.expand(conv, ordinal):
-                if outcome.conversation is None:
+                if outcome.failed:
+                    result.rejects.append(outcome.reason or "")
+                elif outcome.conversation is None:
                     result.dropped.append((outcome.step or "", outcome.reason or ""))
                 else:
                     outputs.append(outcome.conversation)

@@ -1,0 +1,109 @@
+"""Outputs: dataset_info.json entries, custom tags, and no complete-looking file
+after a crash or Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import SAMPLES, install_plugin, read_records, run_cli
+
+CUSTOM = [
+    {"dialog": [{"speaker": "player", "text": "Any work for a sellsword?"}, {"speaker": "npc", "text": "*spits* Rats in the cellar. 5 copper."}], "sys": "You are Brann, a dwarf innkeeper."},
+    {"dialog": [{"speaker": "player", "text": "Is the road north safe?"}, {"speaker": "npc", "text": "Safe as a bear's breakfast."}]},
+]
+
+
+def test_custom_tags_from_dataset_info_are_read(tmp_path):
+    src = tmp_path / "npc.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in CUSTOM))
+    info = tmp_path / "dataset_info.json"
+    info.write_text(json.dumps({"npc": {"file_name": "npc.jsonl", "formatting": "sharegpt", "columns": {"messages": "dialog", "system": "sys"}, "tags": {"role_tag": "speaker", "content_tag": "text", "user_tag": "player", "assistant_tag": "npc"}}}))
+    out = tmp_path / "out" / "npc_openai.jsonl"
+    done = run_cli("convert", str(src), "--dataset-info", str(info), "--dataset", "npc", "--to", "openai", "-o", str(out), "-q")
+    assert done.returncode == 0, done.stderr.decode()
+    assert read_records(out) == [
+        {"messages": [{"role": "system", "content": "You are Brann, a dwarf innkeeper."}, {"role": "user", "content": "Any work for a sellsword?"}, {"role": "assistant", "content": "*spits* Rats in the cellar. 5 copper."}]},
+        {"messages": [{"role": "user", "content": "Is the road north safe?"}, {"role": "assistant", "content": "Safe as a bear's breakfast."}]},
+    ]
+
+
+def test_unknown_dataset_name_is_a_clear_error(tmp_path):
+    info = tmp_path / "dataset_info.json"
+    info.write_text(json.dumps({"npc": {"file_name": "npc.jsonl"}}))
+    done = run_cli("convert", str(SAMPLES / "tavern.sharegpt.jsonl"), "--dataset-info", str(info), "--dataset", "pc", "--to", "openai")
+    assert done.returncode == 1
+    assert done.stderr.decode().strip() == f"Error: {info}: no dataset named 'pc' (known: npc)"
+
+
+def test_written_dataset_info_entry_reads_the_output_back(tmp_path):
+    """The entry written beside an output describes it: reading the output
+    through its own entry gives the same conversations."""
+    for fmt in ("sharegpt", "openai", "alpaca"):
+        out = tmp_path / f"tutor_{fmt}.jsonl"
+        assert run_cli("convert", str(SAMPLES / "tutor.alpaca.json"), "--to", fmt, "-o", str(out), "-q").returncode == 0
+        back = tmp_path / f"back_{fmt}.json"
+        done = run_cli("convert", str(out), "--dataset-info", str(tmp_path / "dataset_info.json"), "--dataset", f"tutor_{fmt}", "--to", "alpaca", "-o", str(back), "-q")
+        assert done.returncode == 0, done.stderr.decode()
+        assert read_records(back) == read_records(SAMPLES / "tutor.alpaca.json")
+    info = json.loads((tmp_path / "dataset_info.json").read_text())
+    assert set(info) >= {"tutor_sharegpt", "tutor_openai", "tutor_alpaca"}
+    assert info["tutor_openai"]["tags"]["role_tag"] == "role"
+    assert info["tutor_alpaca"]["columns"]["prompt"] == "instruction"
+
+
+INTERRUPT = '''
+import os, signal
+import augment
+from augment.augmenters import Augmenter
+
+class Stop(Augmenter):
+    name = "stop"
+    seen = 0
+
+    def augment(self, conversation, context):
+        Stop.seen += 1
+        if Stop.seen == 3:
+            {action}
+        return conversation.copy()
+
+@augment.hookimpl
+def register_augmenters(register):
+    register(Stop)
+'''
+
+
+def _run_until_stopped(tmp_path, action):
+    site = install_plugin(tmp_path / "site", "augment-stop", {"stop_plugin": INTERRUPT.replace("{action}", action)}, {"stop": "stop_plugin"})
+    out = tmp_path / "out" / "result.jsonl"
+    done = run_cli("run", str(SAMPLES / "tavern.sharegpt.jsonl"), "-o", str(out), "stop", env={"PYTHONPATH": str(site)})
+    return done, out
+
+
+def test_ctrl_c_leaves_no_output_and_no_temporary_file(tmp_path):
+    done, out = _run_until_stopped(tmp_path, "os.kill(os.getpid(), signal.SIGINT)")
+    assert done.returncode == 130
+    assert done.stderr.decode().strip().endswith("interrupted: nothing was written")
+    assert list(out.parent.iterdir()) == []
+
+
+def test_a_hard_crash_never_leaves_a_complete_looking_output(tmp_path):
+    done, out = _run_until_stopped(tmp_path, "os._exit(3)")
+    assert done.returncode == 3
+    assert not out.exists()
+    leftovers = [p.name for p in out.parent.iterdir()]
+    assert all(name.startswith(".result.jsonl.") and name.endswith(".partial") for name in leftovers)
+
+
+def test_a_plugin_bug_costs_one_record_not_the_run(tmp_path):
+    site = install_plugin(tmp_path / "site", "augment-stop", {"stop_plugin": INTERRUPT.replace("{action}", "raise ValueError('bad luck')")}, {"stop": "stop_plugin"})
+    out = tmp_path / "result.jsonl"
+    done = run_cli("run", str(SAMPLES / "tavern.sharegpt.jsonl"), "-o", str(out), "--on-error", "skip", "--no-originals", "stop", env={"PYTHONPATH": str(site)})
+    assert done.returncode == 0, done.stderr.decode()
+    assert f"{SAMPLES / 'tavern.sharegpt.jsonl'}:3: step stop failed: ValueError: bad luck" in done.stderr.decode()
+    rejects = {r["location"].rsplit(":", 1)[1]: r["reason"] for r in read_records(tmp_path / "result.jsonl.rejects.jsonl")}
+    assert rejects.pop("3") == "step stop failed: ValueError: bad luck"
+    # Stop returns identical copies: with --no-originals every other record is
+    # reported as giving nothing new, not lost without a word
+    assert sorted(map(int, rejects)) == [1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+    assert set(rejects.values()) == {"no output for this record: identical to its source or to another variant"}
+    assert not out.exists() or out.read_text() == ""

@@ -11,11 +11,9 @@ import contextlib
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Any, Iterator
 
 import click
-import orjson
 
 from . import __version__
 from .augmenters import Augmenter
@@ -28,14 +26,13 @@ from .pipeline import (
     Summary,
     default_rejects,
     input_format,
-    read_raw,
     remove_stale,
     write_dataset_info,
 )
 from .plugins import Registry, registry
 from .protect import Protector
 from .streams import STDIO, input_size
-from .validation import GREETING_POLICIES, problems, repair
+from .validation import GREETING_POLICIES
 
 MAX_ECHOED = 20
 
@@ -119,9 +116,9 @@ def _execute(run: Run, quiet: bool) -> Summary:
     return summary
 
 
-def _finish(summary: Summary, output: str | None, out_fmt, quiet: bool) -> None:
-    if output not in (None, STDIO) and out_fmt is not None and summary.written:
-        info = write_dataset_info(output, out_fmt)
+def _finish(summary: Summary, output: str | None, quiet: bool) -> None:
+    if output not in (None, STDIO) and summary.output_format is not None:
+        info = write_dataset_info(output, summary.output_format)
         if not quiet:
             click.echo(f"wrote {output} and its entry in {info}", err=True)
     if not quiet:
@@ -129,12 +126,14 @@ def _finish(summary: Summary, output: str | None, out_fmt, quiet: bool) -> None:
             click.echo(line, err=True)
 
 
-def _rejects_path(rejects: str | None, on_error: str, output: str | None) -> str | None:
-    if rejects:
-        return rejects
-    path = default_rejects(output) if on_error == "skip" else None
-    remove_stale(path)
-    return path
+def _new_run(input: str, output: str | None, job: RecordJob, on_error: str, rejects: str | None, report) -> Run:
+    """A run whose rejects go to the file the user named, or by default (with
+    --on-error skip) to OUT.rejects.jsonl, an old one of which is removed."""
+    path = rejects
+    if path is None and on_error == "skip":
+        path = default_rejects(output)
+        remove_stale(path)
+    return Run(input, output, job, on_error, path, report, rejects_named=rejects is not None)
 
 
 def _output_format(reg: Registry, to: str | None, fixed):
@@ -181,24 +180,8 @@ def convert(input, to, output, from_, dataset_info, dataset, speaker, greeting, 
         fixed = input_format(reg, input, from_, _dataset_info(dataset_info, dataset), speaker)
         out_fmt = _output_format(reg, to, fixed)
         job = RecordJob(list(reg.formats.values()), fixed, out_fmt, greeting=greeting, opener=opener)
-        run = Run(input, output, job, on_error, _rejects_path(rejects, on_error, output), _reporter(quiet))
-        summary = _execute(run, quiet)
-        _finish(summary, output, out_fmt or _only_format(reg, input, fixed), quiet)
-
-
-def _only_format(reg: Registry, path: str, fixed):
-    """The format of the first record, for the dataset_info entry."""
-    if fixed is not None:
-        return fixed
-    from .pipeline import detect
-
-    for raw in read_raw(path, None):
-        if raw.error is None:
-            try:
-                return detect(reg.formats.values(), raw.value)
-            except AugmentError:
-                return None
-    return None
+        run = _new_run(input, output, job, on_error, rejects, _reporter(quiet))
+        _finish(_execute(run, quiet), output, quiet)
 
 
 @main.command()
@@ -213,49 +196,24 @@ def validate(input, output, from_, dataset_info, dataset, speaker, greeting, ope
     invalid. With --repair or --greeting, the fixable defects are repaired
     first (and written with -o).
     """
+    if output is not None and greeting is None:
+        raise click.UsageError("-o writes repaired records: add --repair or --greeting")
     with _user_errors():
         reg = _registry()
         fixed = input_format(reg, input, from_, _dataset_info(dataset_info, dataset), speaker)
-        from .pipeline import detect
-
-        counts = {"records": 0, "invalid": 0, "repaired": 0}
-        out_fmt = None
-        writer_run = None
-        if output is not None:
-            if greeting is None:
-                raise click.UsageError("-o writes repaired records: add --repair or --greeting")
-            out_fmt = _output_format(reg, None, fixed) if fixed else None
-            job = RecordJob(list(reg.formats.values()), fixed, out_fmt, greeting=greeting, opener=opener)
-            writer_run = Run(input, output, job, "skip", _rejects_path(rejects, "skip", output), lambda line: None)
-        for raw in read_raw(input, fixed):
-            counts["records"] += 1
-            problems_found: list[str] = []
-            if raw.error is not None:
-                problems_found = [raw.error]
-            else:
-                try:
-                    fmt = fixed or detect(reg.formats.values(), raw.value)
-                    conv = fmt.decode(raw.value)
-                except AugmentError as exc:
-                    problems_found = [str(exc)]
-                else:
-                    if greeting is not None and repair(conv, greeting, opener):
-                        counts["repaired"] += 1
-                    problems_found = problems(conv)
-            if problems_found:
-                counts["invalid"] += 1
-                for problem in problems_found:
-                    click.echo(f"{raw.location}: {problem}")
-        if writer_run is not None:
-            summary = writer_run.execute()
-            _finish(summary, output, out_fmt or _only_format(reg, input, fixed), True)
+        out_fmt = _output_format(reg, None, fixed) if output is not None else None
+        job = RecordJob(list(reg.formats.values()), fixed, out_fmt, greeting=greeting, opener=opener, check=True, write=output is not None)
+        run = _new_run(input, output, job, "skip", rejects, report=click.echo)
+        run.on_problems = lambda result: [click.echo(f"{result.location}: {p}") for p in result.problems]
+        summary = run.execute()
+        _finish(summary, output, True)
         verb = "repaired and checked" if greeting else "checked"
         click.echo(
-            f"{verb} {counts['records']} records: {counts['records'] - counts['invalid']} valid, "
-            f"{counts['invalid']} invalid" + (f", {counts['repaired']} repaired" if greeting else ""),
+            f"{verb} {summary.read} records: {summary.read - summary.invalid} valid, "
+            f"{summary.invalid} invalid" + (f", {summary.repaired} repaired" if greeting else ""),
             err=True,
         )
-        if counts["invalid"]:
+        if summary.invalid:
             sys.exit(1)
 
 
@@ -379,9 +337,8 @@ def _run_chain(steps, input, output, to, seed, originals, protect, protect_regex
             raise click.BadParameter(str(exc), param_hint="--protect-regex") from None
         engine = Engine(list(steps), seed, originals, protector)
         job = RecordJob(list(reg.formats.values()), fixed, out_fmt, engine, greeting, opener)
-        run = Run(input, output, job, on_error, _rejects_path(rejects, on_error, output), _reporter(quiet))
-        summary = _execute(run, quiet)
-        _finish(summary, output, out_fmt or _only_format(reg, input, fixed), quiet)
+        run = _new_run(input, output, job, on_error, rejects, _reporter(quiet))
+        _finish(_execute(run, quiet), output, quiet)
 
 
 # -- listing what plugins provide ----------------------------------------------------

@@ -28,7 +28,6 @@ from .streams import (
     AtomicFile,
     Raw,
     RecordWriter,
-    input_size,
     is_array_path,
     label,
     open_binary,
@@ -50,6 +49,10 @@ class Summary:
     #: (step, reason) -> variants dropped
     dropped: Counter = field(default_factory=Counter)
     rejects_path: str | None = None
+    #: Records rejected or breaking the trainers' rules (validate).
+    invalid: int = 0
+    #: The format records were written in (for the dataset_info.json entry).
+    output_format: Format | None = None
 
     def lines(self) -> list[str]:
         out = [f"read {self.read}, written {self.written}, rejected {self.rejected}, repaired {self.repaired}"]
@@ -108,9 +111,18 @@ def from_dataset_info(registry: Registry, file: str, dataset: str) -> Format:
 
 
 def detect(formats: Iterable[Format], record: Any) -> Format:
+    formats = [f for f in formats if not f.suffixes]  # text formats are chosen by file name
     for fmt in formats:
         if fmt.detect(record):
             return fmt
+    for fmt in formats:  # a format whose fields are there but wrong says why
+        try:
+            fmt.decode(record)
+        except RecordError as exc:
+            if not str(exc).startswith("missing field"):
+                raise RecordError(f"{exc} (read as {fmt.name}; name the format with --from)") from None
+        except Exception:
+            continue
     raise RecordError(
         "cannot tell the format of this record (no 'conversations', 'messages' or "
         "'instruction'/'output' fields); name it with --from"
@@ -154,6 +166,10 @@ class Result:
     repairs: list[str] = field(default_factory=list)
     dropped: list[tuple[str, str]] = field(default_factory=list)
     invalid: int = 0
+    #: With ``RecordJob.check``: the rules the record breaks (after repairs).
+    problems: list[str] = field(default_factory=list)
+    #: The format the records were written in.
+    target: Format | None = None
 
 
 @dataclass
@@ -166,6 +182,10 @@ class RecordJob:
     engine: Engine | None = None
     greeting: str | None = None
     opener: str = "Hello."
+    #: Check each decoded (and repaired) record against the trainers' rules.
+    check: bool = False
+    #: Encode the outputs (False when nothing is written, as in validate).
+    write: bool = True
 
     def __call__(self, ordinal: int, raw: Raw) -> Result:
         result = Result(raw.location, raw.value, raw.text)
@@ -183,6 +203,10 @@ class RecordJob:
             result.repairs = repair(conv, self.greeting, self.opener)
             if result.repairs:
                 conv.provenance = {**(conv.provenance or {}), "repairs": result.repairs}
+        if self.check:
+            result.problems = problems(conv)
+        if not self.write:
+            return result
         outputs: Iterable[Conversation]
         if self.engine is None:
             outputs = [conv]
@@ -195,7 +219,7 @@ class RecordJob:
                     result.dropped.append((outcome.step or "", outcome.reason or ""))
                 else:
                     outputs.append(outcome.conversation)
-        target = self.output or fmt
+        target = result.target = self.output or fmt
         for out in outputs:
             try:
                 result.records.append(target.encode(out))
@@ -216,9 +240,11 @@ class RecordJob:
 class Rejects:
     """The rejects file: one JSON line per rejected record, with where and why."""
 
-    def __init__(self, path: str | None) -> None:
+    def __init__(self, path: str | None, always: bool = False) -> None:
         self.path = path
         self._file: AtomicFile | None = None
+        if path is not None and always:  # a file the user named: never left stale
+            self._file = AtomicFile(path)
 
     def add(self, result: Result, reason: str) -> None:
         if self.path is None:
@@ -226,10 +252,10 @@ class Rejects:
         if self._file is None:
             self._file = AtomicFile(self.path)
         entry: dict[str, Any] = {"location": str(result.location), "reason": reason}
-        if result.value is not None:
-            entry["record"] = result.value
-        elif result.text is not None:
+        if result.text is not None:
             entry["raw"] = result.text
+        else:
+            entry["record"] = result.value
         self._file.file.write(orjson.dumps(entry) + b"\n")
 
     def finish(self, ok: bool) -> None:
@@ -255,12 +281,16 @@ class Run:
     progress: Callable[[int], None] | None = None
     #: Parallel map over (ordinal, raw) pairs, in order; None runs in-process.
     mapper: Callable[[Callable[[int, Raw], Result], Iterable[tuple[int, Raw]]], Iterator[Result]] | None = None
+    #: The user named the rejects file: write it even when empty.
+    rejects_named: bool = False
+    #: Called for each record that breaks the trainers' rules (with ``job.check``).
+    on_problems: Callable[[Result], None] | None = None
     summary: Summary = field(default_factory=Summary)
 
     def execute(self) -> Summary:
         summary = self.summary
         summary.rejects_path = self.rejects_path
-        rejects = Rejects(self.rejects_path)
+        rejects = Rejects(self.rejects_path, self.rejects_named)
         out_file: AtomicFile | None = None
         writer: RecordWriter | None = None
         ok = False
@@ -288,6 +318,12 @@ class Run:
                     summary.repaired += 1
                     summary.repairs.update(_reason_kind(r) for r in result.repairs)
                 summary.dropped.update(result.dropped)
+                if result.rejects or result.problems:
+                    summary.invalid += 1
+                if result.problems and self.on_problems is not None:
+                    self.on_problems(result)
+                if summary.output_format is None and result.records:
+                    summary.output_format = result.target
                 summary.invalid_for_trainers += result.invalid
                 if writer is not None:
                     for record in result.records:

@@ -67,31 +67,44 @@ def input_size(path: str) -> int | None:
 def read_json_records(stream: IO[bytes], file: str, progress: Progress | None = None) -> Iterator[Raw]:
     """Records from a JSON array or a JSON Lines stream, told apart by the
     first non-blank character."""
-    head = _peek(stream)
-    if head.startswith(BOM):
-        head = head[len(BOM) :]
-    if head.lstrip()[:1] == b"[":
-        yield from _read_array(stream, file, progress)
+    head = b""
+    while True:  # read past leading blanks, however many
+        chunk = stream.read(4096)
+        head += chunk
+        body = head[len(BOM) :] if head.startswith(BOM) else head
+        if not chunk or body.strip():
+            break
+    if body.lstrip()[:1] == b"[":
+        yield from _read_array(head + stream.read(), file, progress)
     else:
-        yield from _read_lines(stream, file, progress)
+        yield from _read_lines(_lines_after(head, stream), file, progress)
 
 
-def _peek(stream: IO[bytes]) -> bytes:
-    peek = getattr(stream, "peek", None)
-    if peek is not None:
-        data = peek(64)
-        # peek may return fewer bytes than exist; enough to see past blanks in practice
-        return data[:64]
-    pos = stream.tell()
-    data = stream.read(64)
-    stream.seek(pos)
-    return data
+def _lines_after(head: bytes, stream: IO[bytes]) -> Iterator[bytes]:
+    """The lines of ``head`` followed by the rest of ``stream``."""
+    *complete, tail = head.split(b"\n")
+    for line in complete:
+        yield line + b"\n"
+    for line in stream:
+        yield tail + line
+        tail = b""
+        yield from stream
+        return
+    if tail:
+        yield tail
 
 
-def _read_lines(stream: IO[bytes], file: str, progress: Progress | None) -> Iterator[Raw]:
-    for lineno, line in enumerate(stream, 1):
+PROGRESS_STEP = 1 << 18  # report progress every 256 KiB, not every line
+
+
+def _read_lines(lines: Iterator[bytes], file: str, progress: Progress | None) -> Iterator[Raw]:
+    pending = 0
+    for lineno, line in enumerate(lines, 1):
         if progress is not None:
-            progress(len(line))
+            pending += len(line)
+            if pending >= PROGRESS_STEP:
+                progress(pending)
+                pending = 0
         if lineno == 1 and line.startswith(BOM):
             line = line[len(BOM) :]
         body = line.strip()
@@ -107,6 +120,8 @@ def _read_lines(stream: IO[bytes], file: str, progress: Progress | None) -> Iter
             yield Raw(where, value=value, error=f"expected a JSON object, got {type_name(value)}")
             continue
         yield Raw(where, value=value)
+    if progress is not None and pending:
+        progress(pending)
 
 
 LONG_DIGITS = re.compile(rb"\d{19}")
@@ -116,18 +131,24 @@ def loads(data: bytes) -> Any:
     """orjson, with the standard library where orjson would refuse a valid
     record (NaN) or change it (it turns integers beyond 64 bits into floats)."""
     if LONG_DIGITS.search(data):
-        return json.loads(data)
+        return json.loads(data, parse_constant=_no_constant)
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
-        return json.loads(data)
+        # lone surrogate escapes ("\\ud800") are valid JSON that orjson refuses
+        return json.loads(data, parse_constant=_no_constant)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def dumps(record: Any) -> bytes:
     try:
         return orjson.dumps(record)
     except TypeError:
-        return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        # big integers, or lone surrogates that only \\u escapes can carry
+        return json.dumps(record, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
 
 def _json_reason(exc: Exception, body: bytes) -> str:
@@ -139,8 +160,7 @@ def _json_reason(exc: Exception, body: bytes) -> str:
     return f"invalid JSON: {msg}"
 
 
-def _read_array(stream: IO[bytes], file: str, progress: Progress | None) -> Iterator[Raw]:
-    data = stream.read()
+def _read_array(data: bytes, file: str, progress: Progress | None) -> Iterator[Raw]:
     if progress is not None:
         progress(len(data))
     if data.startswith(BOM):
@@ -151,7 +171,7 @@ def _read_array(stream: IO[bytes], file: str, progress: Progress | None) -> Iter
         line = data.count(b"\n", 0, exc.start) + 1
         yield Raw(Location(file, line), error=f"invalid UTF-8 at byte {exc.start + 1}; the file cannot be read")
         return
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(parse_constant=_no_constant)
     pos = _skip_ws(text, 0) + 1  # past '['
     line = 1 + text.count("\n", 0, pos)
     counted = pos
@@ -169,12 +189,12 @@ def _read_array(stream: IO[bytes], file: str, progress: Progress | None) -> Iter
         where = at(pos)
         try:
             value, end = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            yield Raw(
-                at(exc.pos),
-                error=f"invalid JSON: {exc.msg}; the rest of the array cannot be read",
-                text=text[pos : pos + 200],
-            )
+        except ValueError as exc:
+            if isinstance(exc, json.JSONDecodeError):
+                where, why = at(exc.pos), exc.msg
+            else:
+                why = str(exc)
+            yield Raw(where, error=f"invalid JSON: {why}; the rest of the array cannot be read", text=text[pos : pos + 200])
             return
         if isinstance(value, dict):
             yield Raw(where, value=value)

@@ -3,7 +3,7 @@
 Usage (from the repository root, with the project's virtualenv)::
 
     .venv/bin/python bench/convert.py                  # N=100000, best of 3
-    .venv/bin/python bench/convert.py --n 10000 --json bench-10k.json
+    .venv/bin/python bench/convert.py --n 10000 --json /tmp/bench-10k.json
     .venv/bin/python bench/convert.py --workdir /tmp/augbench   # keep the files
 
 What it does:
@@ -18,11 +18,15 @@ What it does:
 4. prints a Markdown table (best wall time of ``--repeat`` runs, peak RSS) and
    the machine, and with ``--json FILE`` writes the numbers there.
 
-Every job runs as its own child process, and its peak RSS is read from that
-child's own rusage (``os.wait4``), so one job's memory never leaks into another
-job's figure (``getrusage(RUSAGE_CHILDREN)`` would report the maximum over all
-children waited for so far). Every output is checked to have exactly N lines;
-a wrong count, a non-zero exit or an unparsable line stops the benchmark.
+Every job runs as its own child process under GNU time (``/usr/bin/time -f
+%M``), which reports that child's peak RSS alone. Without GNU time the figure
+is the child's own ``os.wait4`` rusage; that never mixes jobs up (as
+``getrusage(RUSAGE_CHILDREN)``, a maximum over all children so far, would) but
+cannot go below this script's own RSS (~18 MiB), because Linux carries the
+forking process's high-water mark into the child across the exec.
+
+Every output is checked to have exactly N lines; a wrong count, a non-zero
+exit or an unparsable first or last line stops the benchmark (exit status 1).
 """
 
 from __future__ import annotations
@@ -191,19 +195,44 @@ class BenchError(SystemExit):
         super().__init__(f"BENCHMARK FAILED: {message}")
 
 
-def run_child(cmd: list[str]) -> tuple[float, float, str]:
-    """Run ``cmd``; return (wall seconds, peak RSS in MiB, stderr)."""
-    with tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - start
+def gnu_time() -> str | None:
+    """GNU time, if installed: it forks each job from its own small process."""
+    path = "/usr/bin/time"
+    if not os.access(path, os.X_OK):
+        return None
+    probe = subprocess.run([path, "-f", "%M", "-o", os.devnull, "true"], capture_output=True)
+    return path if probe.returncode == 0 else None
+
+
+GNU_TIME = gnu_time()
+
+
+def run_child(cmd: list[str]) -> tuple[float, float, float, str]:
+    """Run ``cmd``; return (wall seconds, CPU seconds, peak RSS in MiB, stderr).
+
+    Peak RSS comes from GNU time when it is installed. The fallback, this
+    process's own ``os.wait4``, cannot report less than this benchmark's own
+    RSS: Linux carries the forking process's high-water mark into the child's
+    ``ru_maxrss`` across the exec.
+    """
+    with tempfile.TemporaryDirectory() as scratch:
+        err_path = os.path.join(scratch, "stderr")
+        time_path = os.path.join(scratch, "time")
+        argv = [GNU_TIME, "-f", "%M %U %S", "-o", time_path, *cmd] if GNU_TIME else cmd
+        with open(err_path, "wb") as err:
+            start = time.perf_counter()
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+            _, status, usage = os.wait4(proc.pid, 0)
+            seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
-        err.seek(0)
-        stderr = err.read().decode("utf-8", "replace")
-    if proc.returncode != 0:
-        raise BenchError(f"{' '.join(cmd)} exited with {proc.returncode}:\n{stderr}")
-    return seconds, usage.ru_maxrss / 1024, stderr  # ru_maxrss is KiB on Linux
+        stderr = Path(err_path).read_text("utf-8", "replace")
+        if proc.returncode != 0:
+            raise BenchError(f"{' '.join(cmd)} exited with {proc.returncode}:\n{stderr}")
+        if GNU_TIME:
+            # the last line; a first line says so when the command was signalled
+            kib, user, system = Path(time_path).read_text().split("\n")[-2].split()
+            return seconds, float(user) + float(system), int(kib) / 1024, stderr
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stderr  # KiB on Linux
 
 
 def check_output(path: Path, n: int, key: str) -> None:
@@ -230,18 +259,19 @@ def check_output(path: Path, n: int, key: str) -> None:
 
 
 def measure(name: str, cmd: list[str], out: Path | None, n: int, key: str, repeat: int) -> dict:
-    times, peaks = [], []
+    times, cpus, peaks = [], [], []
     for _ in range(repeat):
         if out is not None:
             out.unlink(missing_ok=True)
-        seconds, peak, stderr = run_child(cmd)
+        seconds, cpu, peak, stderr = run_child(cmd)
         if stderr.strip():
             print(f"  ({name} wrote to stderr: {stderr.strip()[:500]})", file=sys.stderr)
         if out is not None:
             check_output(out, n, key)
         times.append(seconds)
+        cpus.append(cpu)
         peaks.append(peak)
-        print(f"  {name}: {seconds:.2f} s, {peak:.1f} MiB", file=sys.stderr)
+        print(f"  {name}: {seconds:.2f} s wall, {cpu:.2f} s CPU, {peak:.1f} MiB", file=sys.stderr)
     best = min(times)
     return {
         "job": name,
@@ -249,6 +279,7 @@ def measure(name: str, cmd: list[str], out: Path | None, n: int, key: str, repea
         "conversations": n if out is not None else None,
         "seconds": best,
         "all_seconds": times,
+        "all_cpu_seconds": cpus,
         "conversations_per_s": n / best if out is not None and best > 0 else None,
         "peak_rss_mib": max(peaks),
         "all_peak_rss_mib": peaks,
@@ -262,6 +293,7 @@ def machine() -> dict:
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
         "orjson": orjson.__version__,
+        "peak_rss_from": "GNU time %M" if GNU_TIME else "os.wait4 ru_maxrss (not below this script's RSS)",
     }
     try:
         with open("/proc/cpuinfo") as fh:
@@ -374,7 +406,7 @@ def main(argv: list[str] | None = None) -> None:
         f"machine: nproc {info['nproc']}, Python {info['python']} ({info['implementation']}), "
         f"orjson {info['orjson']}, {info.get('cpu', 'cpu unknown')}, {info['platform']}; "
         f"corpus {stats['bytes'] / 2**20:.1f} MiB, mean {stats['mean_line']:.0f} B/line, "
-        f"best of {args.repeat}"
+        f"best of {args.repeat}; peak memory from {info['peak_rss_from']}"
     )
     floor_row = rows[1]
     for r in rows[2:]:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import random
 
 import pytest
 from conftest import SAMPLES, read_records, run_cli
 
-from augment.augmenters import Augmenter, Option, TextAugmenter
+from augment.augmenters import Augmenter, TextAugmenter
 from augment.conversation import ASSISTANT, SYSTEM, USER, Conversation, Location, Turn
 from augment.engine import Engine, Step
 from augment.protect import Protector

@@ -31,3 +31,7 @@ test: setup
 
 clean:
 	rm -rf $(VENV) $(OUT)
+
+bench: setup
+	$(BIN)/python bench/convert.py --n 10000
+	$(BIN)/python bench/convert.py --n 100000

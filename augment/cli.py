@@ -96,7 +96,7 @@ def _user_errors() -> Iterator[None]:
         sys.exit(130)
 
 
-def _reporter(quiet: bool):
+def _reporter():
     shown = [0]
 
     def report(line: str) -> None:
@@ -180,7 +180,7 @@ def convert(input, to, output, from_, dataset_info, dataset, speaker, greeting, 
         fixed = input_format(reg, input, from_, _dataset_info(dataset_info, dataset), speaker)
         out_fmt = _output_format(reg, to, fixed)
         job = RecordJob(list(reg.formats.values()), fixed, out_fmt, greeting=greeting, opener=opener)
-        run = _new_run(input, output, job, on_error, rejects, _reporter(quiet))
+        run = _new_run(input, output, job, on_error, rejects, _reporter())
         _finish(_execute(run, quiet), output, quiet)
 
 
@@ -337,7 +337,7 @@ def _run_chain(steps, input, output, to, seed, originals, protect, protect_regex
             raise click.BadParameter(str(exc), param_hint="--protect-regex") from None
         engine = Engine(list(steps), seed, originals, protector)
         job = RecordJob(list(reg.formats.values()), fixed, out_fmt, engine, greeting, opener)
-        run = _new_run(input, output, job, on_error, rejects, _reporter(quiet))
+        run = _new_run(input, output, job, on_error, rejects, _reporter())
         _finish(_execute(run, quiet), output, quiet)
 
 

@@ -80,14 +80,6 @@ def split_known(record: dict[str, Any], known: tuple[str, ...]) -> dict[str, Any
     return {k: v for k, v in record.items() if k not in known}
 
 
-def require_str(value: Any, what: str) -> str:
-    from .errors import RecordError
-
-    if not isinstance(value, str):
-        raise RecordError(f"{what} must be a string, got {type_name(value)}")
-    return value
-
-
 def type_name(value: Any) -> str:
     return {
         dict: "an object",

@@ -311,9 +311,9 @@ class Run:
                     rejects.add(result, reason)
                     summary.rejected += 1
                     summary.reject_reasons[_reason_kind(reason)] += 1
-                    self.report(f"{result.location}: {reason}")
                     if self.on_error == "fail":
-                        raise StopRun(str(result.location), reason)
+                        raise StopRun(str(result.location), reason)  # the CLI says it once
+                    self.report(f"{result.location}: {reason}")
                 if result.repairs:
                     summary.repaired += 1
                     summary.repairs.update(_reason_kind(r) for r in result.repairs)

@@ -60,6 +60,12 @@ class StepContext:
     #: A seed derived from ``--seed``, the record and the step, for libraries
     #: that want an integer rather than a ``random.Random``.
     seed: int
+    #: Indices of the turns this step may change: in ``roles`` and in a
+    #: language the augmenter handles. The engine rejects a variant that
+    #: changes any other turn.
+    turns: frozenset[int] = frozenset()
+    #: The conversation's language (ISO 639-1), when the step asked for languages.
+    language: str | None = None
 
 
 class Augmenter:
@@ -70,6 +76,9 @@ class Augmenter:
     roles: ClassVar[tuple[str, ...]] = (USER, ASSISTANT)
     #: ISO 639-1 codes handled, or None for any language.
     languages: ClassVar[frozenset[str] | None] = None
+    #: Records the engine hands ``augment_many`` at once (a hint; larger when
+    #: a batch call has a fixed cost, like starting a process).
+    batch_size: ClassVar[int] = 64
 
     def __init__(self, **values: Any) -> None:
         known = {o.name: o for o in self.options}
@@ -85,9 +94,26 @@ class Augmenter:
                     raise UsageError(f"{self.name} {opt.flag} {problem}")
             self.values[opt.name] = value
 
+    def setup(self) -> None:
+        """Load models or data once per process, before any record. The engine
+        calls it before starting worker processes, so they share what it loads."""
+
     def augment(self, conversation: Conversation, context: StepContext) -> Conversation:
         """Return a new conversation; never change the one given."""
         raise NotImplementedError
+
+    def augment_many(self, items: list[tuple[Conversation, StepContext]]) -> list[Conversation | Exception]:
+        """Augment a batch; override it when one call for many is cheaper
+        (one external process for a batch, say). Each item's result must
+        depend on that item alone. An exception is returned in its item's
+        place, to reject that record only."""
+        out: list[Conversation | Exception] = []
+        for conversation, context in items:
+            try:
+                out.append(self.augment(conversation, context))
+            except Exception as exc:  # noqa: BLE001 - a plugin bug costs one record
+                out.append(exc)
+        return out
 
 
 class TextAugmenter(Augmenter):
@@ -98,9 +124,8 @@ class TextAugmenter(Augmenter):
 
     def augment(self, conversation: Conversation, context: StepContext) -> Conversation:
         out = conversation.copy()
-        for turn in out.turns:
-            if turn.role in context.roles:
-                turn.content = context.protector.map_free(
-                    turn.content, lambda text: self.augment_text(text, context.rng)
-                )
+        for i in sorted(context.turns):
+            out.turns[i].content = context.protector.map_free(
+                out.turns[i].content, lambda text: self.augment_text(text, context.rng)
+            )
         return out

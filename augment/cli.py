@@ -33,6 +33,7 @@ from .plugins import Registry, registry
 from .protect import Protector
 from .streams import STDIO, input_size
 from .validation import GREETING_POLICIES
+from .workers import default_workers
 
 MAX_ECHOED = 20
 
@@ -310,6 +311,7 @@ class StepGroup(click.Group):
 @click.option("--to", metavar="FORMAT", help="Output format (default: the input's).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same input and seed, same output.")
 @click.option("--originals/--no-originals", default=True, show_default=True, help="Write each source conversation as well as its variants.")
+@click.option("--workers", type=click.IntRange(1), default=default_workers, show_default="the number of cores", help="Processes for the augmenters; the output is the same for any number.")
 @click.option("--protect", multiple=True, metavar="WORD", help="A name or word no step may change (repeatable).")
 @click.option("--protect-regex", multiple=True, metavar="REGEX", help="A pattern no step may change (repeatable).")
 @input_options
@@ -324,7 +326,7 @@ def run(**_):
 
 
 @run.result_callback()
-def _run_chain(steps, input, output, to, seed, originals, protect, protect_regex, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, quiet):
+def _run_chain(steps, input, output, to, seed, originals, workers, protect, protect_regex, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, quiet):
     if not steps:
         raise click.UsageError("name at least one STEP (see 'augment augmenters')")
     with _user_errors():
@@ -338,6 +340,8 @@ def _run_chain(steps, input, output, to, seed, originals, protect, protect_regex
         engine = Engine(list(steps), seed, originals, protector)
         job = RecordJob(list(reg.formats.values()), fixed, out_fmt, engine, greeting, opener)
         run = _new_run(input, output, job, on_error, rejects, _reporter())
+        run.workers = workers
+        run.batch_size = max(step.augmenter.batch_size for step in steps)
         _finish(_execute(run, quiet), output, quiet)
 
 

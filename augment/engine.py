@@ -1,10 +1,12 @@
-"""Running a chain of augmenters over one conversation.
+"""Running a chain of augmenters over a batch of conversations.
 
 Each step makes ``variants`` new conversations from each conversation it is
 given, so a chain multiplies. Randomness comes only from a generator seeded by
-``(seed, record ordinal, step, variant path)``, so a record's output does not
-depend on which worker handles it or on what came before it.
+``(seed, record ordinal, step, variant path)``, so a record's output depends
+neither on the batch it was in nor on the worker that ran it.
 
+A step may change only the turns in its roles and in a language it handles;
+the engine checks that afterwards, along with protected spans and duplicates.
 Every output carries provenance: the source, the seed, and the chain with each
 step's options and the variant taken.
 """
@@ -14,11 +16,12 @@ from __future__ import annotations
 import hashlib
 import random
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from .augmenters import Augmenter, StepContext
-from .conversation import SYSTEM, Conversation
+from .conversation import Conversation
 from .errors import AugmentError
+from .languages import turn_languages
 from .protect import Protector
 
 
@@ -47,14 +50,36 @@ class Step:
 
 @dataclass
 class Outcome:
-    """One thing the engine produced for a record: a conversation to write, or
-    a variant dropped with its reason."""
+    """One thing the engine produced for a record: a conversation to write, a
+    variant dropped with its reason, or turns passed over with the reason."""
 
     conversation: Conversation | None
     reason: str | None = None
     step: str | None = None
     #: The step raised: the record is rejected, not just the variant dropped.
     failed: bool = False
+    #: Turns this step passed over (a language it does not handle), unchanged.
+    skipped_turns: int = 0
+
+
+@dataclass
+class _Branch:
+    """A conversation on its way down the chain."""
+
+    conv: Conversation
+    chain: list[dict[str, Any]]
+    path: str
+    languages: list[str | None] | None = None
+
+
+@dataclass
+class _Record:
+    conv: Conversation
+    ordinal: int
+    protector: Protector
+    outcomes: list[Outcome] = field(default_factory=list)
+    seen: set = field(default_factory=set)
+    current: list[_Branch] = field(default_factory=list)
 
 
 @dataclass
@@ -64,55 +89,94 @@ class Engine:
     keep_originals: bool = True
     protector: Protector = field(default_factory=Protector)
 
+    def setup(self) -> None:
+        for step in self.steps:
+            step.augmenter.setup()
+
     def derive(self, ordinal: int, path: str) -> int:
         digest = hashlib.blake2b(f"{self.seed}/{ordinal}/{path}".encode(), digest_size=8).digest()
         return int.from_bytes(digest, "big")
 
-    def expand(self, conv: Conversation, ordinal: int) -> Iterator[Outcome]:
-        """The original (when kept) and every surviving variant of ``conv``."""
-        source = _source(conv)
-        seen = {conv.text_key()}
-        if self.keep_originals:
-            original = conv.copy()
-            original.provenance = self._provenance(conv, source, [])
-            yield Outcome(original)
+    def expand(self, conv: Conversation, ordinal: int) -> list[Outcome]:
+        return self.expand_batch([(conv, ordinal)])[0]
 
-        protector = self.protector.with_words(_names(conv))
-        current: list[tuple[Conversation, list[dict[str, Any]], str]] = [(conv, [], "")]
+    def expand_batch(self, items: list[tuple[Conversation, int]]) -> list[list[Outcome]]:
+        """For each ``(conversation, ordinal)``: the original (when kept) and
+        every surviving variant, plus what was dropped and why."""
+        records = []
+        for conv, ordinal in items:
+            rec = _Record(conv, ordinal, self.protector.with_words(t.name for t in conv.turns if t.name))
+            rec.seen.add(conv.text_key())
+            rec.current.append(_Branch(conv, [], ""))
+            if self.keep_originals:
+                original = conv.copy()
+                original.provenance = self._provenance(conv, [])
+                rec.outcomes.append(Outcome(original))
+            records.append(rec)
+
         for index, step in enumerate(self.steps):
-            described = step.describe()
-            following: list[tuple[Conversation, list[dict[str, Any]], str]] = []
-            for parent, chain, path in current:
-                for variant in range(step.variants):
-                    vpath = f"{path}{index}.{variant}/"
-                    seed = self.derive(ordinal, vpath)
-                    ctx = StepContext(random.Random(seed), step.touched_roles, protector, seed)
-                    try:
-                        child = step.augmenter.augment(parent, ctx)
-                    except AugmentError:
-                        raise
-                    except Exception as exc:  # a bug in a plugin costs one record, not the run
-                        yield Outcome(None, f"step {step.name} failed: {type(exc).__name__}: {exc}", step.name, failed=True)
-                        continue
-                    broken = _broken_span(protector, parent, child)
-                    if broken:
-                        yield Outcome(None, f"protected span {broken!r} changed", step.name)
-                        continue
-                    key = child.text_key()
-                    if key in seen:
-                        yield Outcome(None, "identical to its source or to another variant", step.name)
-                        continue
-                    seen.add(key)
-                    following.append((child, chain + [{**described, "variant": variant}], vpath))
-            current = following
-        if not self.steps:
-            return
-        for child, chain, _ in current:
-            child.provenance = self._provenance(conv, source, chain)
-            yield Outcome(child)
+            self._run_step(index, step, records)
 
-    def _provenance(self, conv: Conversation, source: dict[str, Any], chain: list[dict[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {"source": source, "seed": self.seed, "chain": chain, "model": None}
+        if self.steps:
+            for rec in records:
+                for branch in rec.current:
+                    branch.conv.provenance = self._provenance(rec.conv, branch.chain)
+                    rec.outcomes.append(Outcome(branch.conv))
+        return [rec.outcomes for rec in records]
+
+    def _run_step(self, index: int, step: Step, records: list[_Record]) -> None:
+        wanted = step.augmenter.languages
+        described = step.describe()
+        work: list[tuple[_Record, _Branch, int, str, StepContext]] = []
+        for rec in records:
+            for branch in rec.current:
+                in_roles = [i for i, t in enumerate(branch.conv.turns) if t.role in step.touched_roles]
+                language = None
+                if wanted is not None:
+                    if branch.languages is None:
+                        branch.languages = turn_languages(branch.conv)
+                    others = [branch.languages[i] for i in in_roles if branch.languages[i] not in wanted]
+                    in_roles = [i for i in in_roles if branch.languages[i] in wanted]
+                    for lang in sorted(set(others), key=str):
+                        n = others.count(lang)
+                        why = f"language {lang} not handled" if lang else "language not recognised"
+                        rec.outcomes.append(Outcome(None, why, step.name, skipped_turns=n))
+                    language = _most_common(branch.languages)
+                if not in_roles:
+                    rec.outcomes.append(Outcome(None, "no turn this step may change", step.name))
+                    continue
+                for variant in range(step.variants):
+                    vpath = f"{branch.path}{index}.{variant}/"
+                    seed = self.derive(rec.ordinal, vpath)
+                    ctx = StepContext(random.Random(seed), step.touched_roles, rec.protector, seed, frozenset(in_roles), language)
+                    work.append((rec, branch, variant, vpath, ctx))
+            rec.current = []
+        if not work:
+            return
+        results = step.augmenter.augment_many([(branch.conv, ctx) for _, branch, _, _, ctx in work])
+        if len(results) != len(work):
+            raise AugmentError(f"step {step.name} returned {len(results)} results for {len(work)} conversations")
+        for (rec, branch, variant, vpath, ctx), child in zip(work, results):
+            if isinstance(child, AugmentError):
+                raise child
+            if isinstance(child, Exception):
+                why = f"step {step.name} failed: {type(child).__name__}: {child}"
+                rec.outcomes.append(Outcome(None, why, step.name, failed=True))
+                continue
+            problem = _check(branch.conv, child, ctx)
+            if problem:
+                rec.outcomes.append(Outcome(None, problem, step.name))
+                continue
+            key = child.text_key()
+            if key in rec.seen:
+                rec.outcomes.append(Outcome(None, "identical to its source or to another variant", step.name))
+                continue
+            rec.seen.add(key)
+            languages = branch.languages if branch.languages and len(child.turns) == len(branch.conv.turns) else None
+            rec.current.append(_Branch(child, branch.chain + [{**described, "variant": variant}], vpath, languages))
+
+    def _provenance(self, conv: Conversation, chain: list[dict[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {"source": _source(conv), "seed": self.seed, "chain": chain, "model": None}
         earlier = conv.provenance or {}
         if earlier.get("repairs"):
             out["repairs"] = earlier["repairs"]
@@ -120,6 +184,11 @@ class Engine:
         if previous:
             out["previous"] = previous
         return out
+
+
+def _most_common(languages: list[str | None]) -> str | None:
+    known = [lang for lang in languages if lang]
+    return max(set(known), key=known.count) if known else None
 
 
 def _source(conv: Conversation) -> dict[str, Any]:
@@ -132,16 +201,15 @@ def _source(conv: Conversation) -> dict[str, Any]:
     return out
 
 
-def _names(conv: Conversation) -> list[str]:
-    return [t.name for t in conv.turns if t.name]
-
-
-def _broken_span(protector: Protector, before: Conversation, after: Conversation) -> str | None:
-    """The first protected span of ``before`` missing from the same turn of ``after``."""
-    for old, new in zip(before.turns, after.turns):
-        if old.role == SYSTEM and new.role == SYSTEM and old.content == new.content:
+def _check(before: Conversation, after: Conversation, ctx: StepContext) -> str | None:
+    """Why ``after`` may not be kept, or None: a turn changed that the step may
+    not touch, or a protected span lost from a turn it changed."""
+    for i, (old, new) in enumerate(zip(before.turns, after.turns)):
+        if old == new:
             continue
-        lost = protector.missing(old.content, new.content)
+        if i not in ctx.turns:
+            return f"changed turn {i + 1}, which this step may not touch"
+        lost = ctx.protector.missing(old.content, new.content)
         if lost:
-            return lost[0]
+            return f"protected span {lost[0]!r} changed"
     return None

@@ -8,6 +8,7 @@ stay in the main process, in input order.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import sys
@@ -19,7 +20,7 @@ from typing import Any, Callable, Iterable, Iterator
 import orjson
 
 from .conversation import Conversation, Location
-from .engine import Engine
+from .engine import Engine, Outcome
 from .errors import RecordError, StopRun, UsageError
 from .formats import Format
 from .plugins import Registry
@@ -35,6 +36,7 @@ from .streams import (
     write_json_atomic,
 )
 from .validation import problems, repair
+from .workers import batched, run_batches
 
 
 @dataclass
@@ -48,6 +50,8 @@ class Summary:
     repairs: Counter = field(default_factory=Counter)
     #: (step, reason) -> variants dropped
     dropped: Counter = field(default_factory=Counter)
+    #: (step, reason) -> turns passed over unchanged
+    skipped: Counter = field(default_factory=Counter)
     rejects_path: str | None = None
     #: Records rejected or breaking the trainers' rules (validate).
     invalid: int = 0
@@ -60,6 +64,8 @@ class Summary:
             out.append(f"  repaired {n}: {reason}")
         for (step, reason), n in sorted(self.dropped.items()):
             out.append(f"  {step}: dropped {n} variant(s): {reason}")
+        for (step, reason), n in sorted(self.skipped.items()):
+            out.append(f"  {step}: left {n} turn(s) unchanged: {reason}")
         for reason, n in self.reject_reasons.most_common(10):
             out.append(f"  rejected {n}: {reason}")
         if self.rejects_path and self.rejected:
@@ -165,6 +171,8 @@ class Result:
     rejects: list[str] = field(default_factory=list)
     repairs: list[str] = field(default_factory=list)
     dropped: list[tuple[str, str]] = field(default_factory=list)
+    #: (step, reason, turns) passed over unchanged
+    skipped: list[tuple[str, str, int]] = field(default_factory=list)
     invalid: int = 0
     #: With ``RecordJob.check``: the rules the record breaks (after repairs).
     problems: list[str] = field(default_factory=list)
@@ -174,7 +182,7 @@ class Result:
 
 @dataclass
 class RecordJob:
-    """Decode, repair, augment and encode one record. No I/O."""
+    """Decode, repair, augment and encode a batch of records. No I/O."""
 
     formats: list[Format]
     fixed_input: Format | None
@@ -187,17 +195,35 @@ class RecordJob:
     #: Encode the outputs (False when nothing is written, as in validate).
     write: bool = True
 
-    def __call__(self, ordinal: int, raw: Raw) -> Result:
-        result = Result(raw.location, raw.value, raw.text)
+    def __call__(self, batch: list[tuple[int, Raw]]) -> list[Result]:
+        results: list[Result] = []
+        decoded: list[tuple[Result, Format, Conversation, int]] = []
+        for ordinal, raw in batch:
+            result = Result(raw.location, raw.value, raw.text)
+            results.append(result)
+            item = self._decode(result, raw)
+            if item is not None:
+                decoded.append((result, item[0], item[1], ordinal))
+        if not self.write:
+            return results
+        if self.engine is None:
+            expanded = [[Outcome(conv)] for _, _, conv, _ in decoded]
+        else:
+            expanded = self.engine.expand_batch([(conv, ordinal) for _, _, conv, ordinal in decoded])
+        for (result, fmt, _, _), outcomes in zip(decoded, expanded):
+            self._encode(result, self.output or fmt, outcomes)
+        return results
+
+    def _decode(self, result: Result, raw: Raw) -> tuple[Format, Conversation] | None:
         if raw.error is not None:
             result.rejects.append(raw.error)
-            return result
+            return None
         try:
             fmt = self.fixed_input or detect(self.formats, raw.value)
             conv = fmt.decode(raw.value)
         except RecordError as exc:
             result.rejects.append(str(exc))
-            return result
+            return None
         conv.location = raw.location
         if self.greeting is not None:
             result.repairs = repair(conv, self.greeting, self.opener)
@@ -205,33 +231,28 @@ class RecordJob:
                 conv.provenance = {**(conv.provenance or {}), "repairs": result.repairs}
         if self.check:
             result.problems = problems(conv)
-        if not self.write:
-            return result
-        outputs: Iterable[Conversation]
-        if self.engine is None:
-            outputs = [conv]
-        else:
-            outputs = []
-            for outcome in self.engine.expand(conv, ordinal):
-                if outcome.failed:
-                    result.rejects.append(outcome.reason or "")
-                elif outcome.conversation is None:
-                    result.dropped.append((outcome.step or "", outcome.reason or ""))
-                else:
-                    outputs.append(outcome.conversation)
-        target = result.target = self.output or fmt
-        for out in outputs:
-            try:
-                result.records.append(target.encode(out))
-            except RecordError as exc:
-                result.rejects.append(f"cannot write as {target.name}: {exc}")
-                continue
-            if problems(out):
-                result.invalid += 1
+        return fmt, conv
+
+    def _encode(self, result: Result, target: Format, outcomes: list[Outcome]) -> None:
+        result.target = target
+        for outcome in outcomes:
+            if outcome.failed:
+                result.rejects.append(outcome.reason or "")
+            elif outcome.skipped_turns:
+                result.skipped.append((outcome.step or "", outcome.reason or "", outcome.skipped_turns))
+            elif outcome.conversation is None:
+                result.dropped.append((outcome.step or "", outcome.reason or ""))
+            else:
+                try:
+                    result.records.append(target.encode(outcome.conversation))
+                except RecordError as exc:
+                    result.rejects.append(f"cannot write as {target.name}: {exc}")
+                    continue
+                if problems(outcome.conversation):
+                    result.invalid += 1
         if not result.records and not result.rejects:
             why = "; ".join(sorted({r for _, r in result.dropped})) or "the chain produced nothing"
             result.rejects.append(f"no output for this record: {why}")
-        return result
 
 
 # -- the run ----------------------------------------------------------------------
@@ -279,8 +300,10 @@ class Run:
     #: Called with ``file:line: why`` for each rejected record.
     report: Callable[[str], None] = lambda line: None
     progress: Callable[[int], None] | None = None
-    #: Parallel map over (ordinal, raw) pairs, in order; None runs in-process.
-    mapper: Callable[[Callable[[int, Raw], Result], Iterable[tuple[int, Raw]]], Iterator[Result]] | None = None
+    #: Worker processes for the per-record work (1: this process).
+    workers: int = 1
+    #: Records per batch handed to the job.
+    batch_size: int = 64
     #: The user named the rejects file: write it even when empty.
     rejects_named: bool = False
     #: Called for each record that breaks the trainers' rules (with ``job.check``).
@@ -302,10 +325,10 @@ class Run:
                     out_file = AtomicFile(self.output_path)
                     writer = RecordWriter(out_file.file, array=is_array_path(self.output_path))
             raws = enumerate(read_raw(self.input_path, self.job.fixed_input, self.progress))
-            results = (
-                self.mapper(self.job, raws) if self.mapper is not None else (self.job(o, r) for o, r in raws)
-            )
-            for result in results:
+            if self.job.engine is not None:
+                self.job.engine.setup()  # before the workers start, so they share it
+            batches = run_batches(self.job, batched(raws, self.batch_size), self.workers)
+            for result in itertools.chain.from_iterable(batches):
                 summary.read += 1
                 for reason in result.rejects:
                     rejects.add(result, reason)
@@ -318,6 +341,8 @@ class Run:
                     summary.repaired += 1
                     summary.repairs.update(_reason_kind(r) for r in result.repairs)
                 summary.dropped.update(result.dropped)
+                for step, reason, turns in result.skipped:
+                    summary.skipped[(step, reason)] += turns
                 if result.rejects or result.problems:
                     summary.invalid += 1
                 if result.problems and self.on_problems is not None:

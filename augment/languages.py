@@ -1,0 +1,52 @@
+"""Which language each turn is in, decided with langdetect (seeded).
+
+Short turns ("ok", "*nods*") are unreliable on their own, so a conversation
+gets one language from all its dialogue text, and only turns long enough to
+judge alone may differ from it. Codes are ISO 639-1 (``zh-cn`` becomes ``zh``).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .conversation import SYSTEM, Conversation
+
+#: Turns at least this long (in letters) are judged on their own.
+LONG_TURN = 40
+_LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
+# Spans that are not prose (actions are prose, but names and placeholders are not).
+_NOISE = re.compile(r"\{\{[^{}]*\}\}|<USER>|<BOT>|https?://\S+|\S+@\S+")
+
+
+def _letters(text: str) -> int:
+    return len(_LETTERS.findall(text))
+
+
+@lru_cache(maxsize=65536)
+def detect(text: str) -> str | None:
+    """The language of ``text``, or None when there is nothing to judge."""
+    text = _NOISE.sub(" ", text)
+    if _letters(text) < 3:
+        return None
+    from langdetect import DetectorFactory, LangDetectException, detect as _detect
+
+    DetectorFactory.seed = 0
+    try:
+        code = _detect(text)
+    except LangDetectException:
+        return None
+    return code.split("-")[0]
+
+
+def turn_languages(conv: Conversation) -> list[str | None]:
+    """One language per turn of ``conv`` (the system prompt included)."""
+    dialogue = "\n".join(t.content for t in conv.turns if t.role != SYSTEM)
+    overall = detect(dialogue) if dialogue.strip() else None
+    out: list[str | None] = []
+    for turn in conv.turns:
+        if _letters(turn.content) >= LONG_TURN:
+            out.append(detect(turn.content) or overall)
+        else:
+            out.append(overall if turn.role != SYSTEM else detect(turn.content) or overall)
+    return out

@@ -7,9 +7,20 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT := out
 
-.PHONY: demo test setup clean bench
+# Debian packages the offline augmenters read: WordNet 3.0 (synonym) and an
+# Apertium pair (backtranslate). Installed only when missing.
+SYSTEM_PACKAGES := wordnet-base wordnet-sense-index apertium apertium-eng-spa
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-setup: $(STAMP)
+.PHONY: demo test setup system-packages clean bench
+
+setup: system-packages $(STAMP)
+
+system-packages:
+	@if [ -f /usr/share/wordnet/index.sense ] && command -v apertium >/dev/null && [ -f /usr/share/apertium/modes/eng-spa.mode ]; then :; else \
+		echo "installing Debian packages: $(SYSTEM_PACKAGES)"; \
+		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	fi
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +35,9 @@ demo: setup
 	$(BIN)/augment convert samples/harbor.script.txt --as Mira --to sharegpt --repair -o $(OUT)/harbor.sharegpt.jsonl
 	$(BIN)/augment run samples/tavern.sharegpt.jsonl -o $(OUT)/tavern.augmented.jsonl --seed 7 --repair \
 		typos --rate 0.15 --variants 2
+	$(BIN)/augment run samples/tavern.sharegpt.jsonl -o $(OUT)/tavern.paraphrased.jsonl --seed 7 --repair --protect Mira \
+		typos synonym --rate 0.15 backtranslate --via spa
+	$(BIN)/augment run samples/wuxia.sharegpt.jsonl -o $(OUT)/wuxia.jsonl --seed 7 --repair synonym
 	@echo "outputs and dataset_info.json are in $(OUT)/"
 
 test: setup

@@ -1,0 +1,177 @@
+"""Back-translation through Apertium, offline.
+
+English turns go to a pivot language and back (``--via spa`` by default; the
+pivots offered are the installed Apertium pairs that go both ways). A whole
+batch of turns goes through one Apertium pipeline per direction, one line per
+line of text. Protected spans are swapped for placeholders that Apertium
+passes through untouched, and put back afterwards; a line whose placeholders
+did not survive keeps its original text.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import string
+import subprocess
+from pathlib import Path
+
+import augment
+from augment.augmenters import Augmenter, Option, StepContext
+from augment.conversation import ASSISTANT, USER, Conversation
+from augment.errors import AugmentError
+
+MODES_DIRS = ("/usr/share/apertium/modes", "/usr/local/share/apertium/modes")
+SOURCE = "eng"
+#: ISO 639-3 (Apertium's names) -> ISO 639-1 (langdetect's)
+ISO1 = {"eng": "en", "spa": "es", "cat": "ca", "glg": "gl", "epo": "eo", "isl": "is", "mkd": "mk", "hbs": "sh", "fra": "fr", "por": "pt", "ita": "it"}
+INSTALL_HINT = "install one with apt-get (apertium-eng-spa, apertium-eng-cat, ...); 'make setup' installs apertium-eng-spa"
+# Apertium marks words it could not analyse or generate; -u drops '*', these remain.
+MARKS = re.compile(r"[#@](?=\w)")
+
+
+def installed_modes() -> set[str]:
+    modes: set[str] = set()
+    for folder in MODES_DIRS:
+        if os.path.isdir(folder):
+            modes.update(p.stem for p in Path(folder).glob("*.mode"))
+    return modes
+
+
+def pivots() -> list[str]:
+    modes = installed_modes()
+    return sorted(m.split("-")[1] for m in modes if m.startswith(f"{SOURCE}-") and f"{m.split('-')[1]}-{SOURCE}" in modes)
+
+
+def _check_pivot(value: str) -> str | None:
+    available = pivots()
+    if value in available:
+        return None
+    if not available:
+        return f"{value!r}: no Apertium pair is installed; {INSTALL_HINT}"
+    return f"{value!r} is not an installed pivot (installed: {', '.join(available)})"
+
+
+def _placeholder(n: int) -> str:
+    """Q Z X followed by letters: a token Apertium leaves alone."""
+    letters = string.ascii_uppercase
+    tag = ""
+    n += 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        tag = letters[r] + tag
+    return f"QZX{tag}"
+
+
+class Apertium:
+    """Runs one Apertium mode over many lines at once."""
+
+    def __init__(self, timeout: float = 600) -> None:
+        self.binary = shutil.which("apertium")
+        self.timeout = timeout
+
+    def translate(self, mode: str, lines: list[str]) -> list[str]:
+        if not lines:
+            return []
+        if self.binary is None:
+            raise AugmentError(f"the apertium command is not installed; {INSTALL_HINT}")
+        done = subprocess.run(
+            [self.binary, "-u", mode],
+            input="\n".join(lines) + "\n",
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=self.timeout,
+        )
+        if done.returncode != 0:
+            raise AugmentError(f"apertium {mode} failed: {done.stderr.strip()[:300]}")
+        out = done.stdout.split("\n")
+        if out and out[-1] == "":
+            out.pop()
+        if len(out) != len(lines):
+            raise AugmentError(f"apertium {mode} returned {len(out)} lines for {len(lines)}")
+        return [MARKS.sub("", line) for line in out]
+
+
+class BackTranslate(Augmenter):
+    name = "backtranslate"
+    summary = "back-translation through an Apertium pivot language, offline"
+    roles = (USER, ASSISTANT)
+    languages = frozenset({"en"})
+    batch_size = 256
+    options = (Option("via", str, "spa", "pivot language (an installed Apertium pair, ISO 639-3)", check=_check_pivot),)
+
+    def __init__(self, **values):
+        super().__init__(**values)
+        self.apertium = Apertium()
+
+    def augment(self, conversation: Conversation, context: StepContext) -> Conversation:
+        result = self.augment_many([(conversation, context)])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def augment_many(self, items: list[tuple[Conversation, StepContext]]) -> list[Conversation | Exception]:
+        # Cut every changeable turn into lines, protected spans masked.
+        lines: list[str] = []
+        index: dict[str, int] = {}
+        plans = []  # per item: [(turn index, [(masked line id or None, original line, spans)])]
+        for conv, ctx in items:
+            plan = []
+            for t in sorted(ctx.turns):
+                parts = []
+                for line in conv.turns[t].content.split("\n"):
+                    masked, spans = _mask(line, ctx)
+                    if not any(c.isalpha() for c in masked.replace("QZX", "")):
+                        parts.append((None, line, spans))
+                        continue
+                    if masked not in index:
+                        index[masked] = len(lines)
+                        lines.append(masked)
+                    parts.append((index[masked], line, spans))
+                plan.append((t, parts))
+            plans.append(plan)
+        via = self.values["via"]
+        there = self.apertium.translate(f"{SOURCE}-{via}", lines)
+        back = self.apertium.translate(f"{via}-{SOURCE}", there)
+        out: list[Conversation | Exception] = []
+        for (conv, _), plan in zip(items, plans):
+            new = conv.copy()
+            for t, parts in plan:
+                new.turns[t].content = "\n".join(
+                    line if i is None else _unmask(back[i], spans, line) for i, line, spans in parts
+                )
+            out.append(new)
+        return out
+
+
+def _mask(line: str, ctx: StepContext) -> tuple[str, list[str]]:
+    spans: list[str] = []
+    pieces = []
+    for piece, protected in ctx.protector.segments(line):
+        if protected:
+            pieces.append(_placeholder(len(spans)))
+            spans.append(piece)
+        else:
+            pieces.append(piece)
+    return "".join(pieces), spans
+
+
+def _unmask(text: str, spans: list[str], original: str) -> str:
+    """The translated line with its spans back, spaced like the original."""
+    if "  " not in original:
+        text = re.sub(r" {2,}", " ", text)  # Apertium leaves a gap where it drops a word
+    core = text.strip()
+    text = original[: len(original) - len(original.lstrip())] + core + original[len(original.rstrip()) :]
+    for n, span in enumerate(spans):
+        mark = _placeholder(n)
+        if text.count(mark) != 1:
+            return original  # Apertium moved or dropped a placeholder: keep the line
+        text = text.replace(mark, span)
+    return text
+
+
+@augment.hookimpl
+def register_augmenters(register):
+    register(BackTranslate)

@@ -1,0 +1,96 @@
+"""Princeton WordNet 3.0 from Debian's packages, as NLTK's reader wants it.
+
+Debian's ``wordnet-base`` and ``wordnet-sense-index`` put the database in
+``/usr/share/wordnet`` but ship no ``lexnames`` file, and NLTK 3.9+ reads a
+corpus only from an ``nltk_data`` folder that no other user can write. So the
+files are copied once (a few MB, in well under a second) into a private folder
+with ``lexnames`` added: ``$AUGMENT_CACHE`` or ``~/.cache/augment``. Nothing is
+downloaded. ``AUGMENT_WORDNET`` points at another WordNet 3.0 folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import warnings
+from functools import lru_cache
+from pathlib import Path
+
+from augment.errors import AugmentError
+
+SOURCES = ("/usr/share/wordnet",)
+NEEDED = ("data.noun", "data.verb", "data.adj", "data.adv", "index.noun", "index.verb", "index.adj", "index.adv")
+
+# The 45 lexicographer files, in the order of WordNet's lexnames(5WN): name, part of speech number.
+LEXNAMES = (
+    ("adj.all", 3), ("adj.pert", 3), ("adv.all", 4), ("noun.Tops", 1), ("noun.act", 1),
+    ("noun.animal", 1), ("noun.artifact", 1), ("noun.attribute", 1), ("noun.body", 1),
+    ("noun.cognition", 1), ("noun.communication", 1), ("noun.event", 1), ("noun.feeling", 1),
+    ("noun.food", 1), ("noun.group", 1), ("noun.location", 1), ("noun.motive", 1),
+    ("noun.object", 1), ("noun.person", 1), ("noun.phenomenon", 1), ("noun.plant", 1),
+    ("noun.possession", 1), ("noun.process", 1), ("noun.quantity", 1), ("noun.relation", 1),
+    ("noun.shape", 1), ("noun.state", 1), ("noun.substance", 1), ("noun.time", 1),
+    ("verb.body", 2), ("verb.change", 2), ("verb.cognition", 2), ("verb.communication", 2),
+    ("verb.competition", 2), ("verb.consumption", 2), ("verb.contact", 2), ("verb.creation", 2),
+    ("verb.emotion", 2), ("verb.motion", 2), ("verb.perception", 2), ("verb.possession", 2),
+    ("verb.social", 2), ("verb.stative", 2), ("verb.weather", 2), ("adj.ppl", 3),
+)
+INSTALL_HINT = (
+    "WordNet 3.0 is not installed: run 'make setup' (it installs Debian's wordnet-base and "
+    "wordnet-sense-index), or 'apt-get install wordnet-base wordnet-sense-index', or point "
+    "AUGMENT_WORDNET at a WordNet 3.0 dict folder"
+)
+
+
+def _source() -> Path:
+    candidates = [os.environ.get("AUGMENT_WORDNET"), *SOURCES]
+    for folder in candidates:
+        if folder and all((Path(folder) / name).is_file() for name in NEEDED):
+            return Path(folder)
+    raise AugmentError(INSTALL_HINT)
+
+
+def _cache() -> Path:
+    base = os.environ.get("AUGMENT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "augment")
+    return Path(base) / "nltk_data"
+
+
+def prepared() -> tuple[Path, Path]:
+    """``(nltk_data root, wordnet folder)``, making the private copy if needed."""
+    source = _source()
+    root = _cache()
+    target = root / "corpora" / "wordnet"
+    stamp = target / "lexnames"
+    if not stamp.is_file():
+        (root / "corpora").mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".wordnet.", dir=root / "corpora"))
+        for item in source.iterdir():
+            if item.is_file():
+                shutil.copyfile(item, tmp / item.name)
+        with open(tmp / "lexnames", "w", encoding="ascii") as fh:
+            for number, (name, pos) in enumerate(LEXNAMES):
+                fh.write(f"{number:02d}\t{name}\t{pos}\n")
+        for path in (tmp, *tmp.iterdir()):
+            path.chmod(path.stat().st_mode & ~0o022)
+        try:
+            tmp.rename(target)
+        except OSError:  # another process made it first
+            shutil.rmtree(tmp, ignore_errors=True)
+    for folder in (root.parent, root, root / "corpora"):
+        folder.chmod(folder.stat().st_mode & ~0o022)
+    return root, target
+
+
+@lru_cache(maxsize=1)
+def wordnet():
+    """NLTK's WordNet reader over the private copy (about 2 s to load; once per process)."""
+    import nltk
+    from nltk.corpus.reader.wordnet import WordNetCorpusReader
+
+    root, folder = prepared()
+    if str(root) not in nltk.data.path:
+        nltk.data.path.insert(0, str(root))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "multilingual functions are not available": not used
+        return WordNetCorpusReader(str(folder), None)

@@ -12,7 +12,11 @@ import multiprocessing
 import os
 import signal
 from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable, Iterator, TypeVar
+
+from .errors import AugmentError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -49,23 +53,30 @@ def _call(batch):
 
 
 def run_batches(job: Callable[[list[T]], R], batches: Iterable[list[T]], workers: int) -> Iterator[R]:
-    """``job(batch)`` for every batch, in order, on ``workers`` processes."""
+    """``job(batch)`` for every batch, in order, on ``workers`` processes.
+
+    A worker that dies (killed, out of memory, a crash in native code) stops
+    the run with an error instead of leaving it waiting forever."""
     if workers <= 1:
         for batch in batches:
             yield job(batch)
         return
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    ctx = multiprocessing.get_context(method)
-    pool = ctx.Pool(workers, initializer=_start_worker, initargs=(job,))
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method), initializer=_start_worker, initargs=(job,))
     try:
         pending: deque = deque()
         for batch in batches:
-            pending.append(pool.apply_async(_call, (batch,)))
+            pending.append(pool.submit(_call, batch))
             if len(pending) >= workers * IN_FLIGHT:
-                yield pending.popleft().get()
+                yield _result(pending.popleft())
         while pending:
-            yield pending.popleft().get()
-        pool.close()
+            yield _result(pending.popleft())
     finally:
-        pool.terminate()
-        pool.join()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _result(future):
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise AugmentError("a worker process died; nothing was written (rerun with --workers 1 to see why)") from None

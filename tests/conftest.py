@@ -36,11 +36,14 @@ def install_plugin(site: Path, dist: str, modules: dict[str, str], entry_points:
     return site
 
 
-def run_cli(*args: str, env: dict | None = None, input: bytes | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+def run_cli(*args: str, env: dict | None = None, input: bytes | None = None, cwd: Path = ROOT, new_session: bool = False) -> subprocess.CompletedProcess:
+    """Run the installed ``augment`` command; ``new_session`` gives it its own
+    process group, so a Ctrl-C it sends to its group reaches no one else."""
     full_env = dict(os.environ)
     full_env.update(env or {})
     return subprocess.run(
-        [str(AUGMENT), *args], input=input, capture_output=True, env=full_env, cwd=cwd, timeout=120
+        [str(AUGMENT), *args], input=input, capture_output=True, env=full_env, cwd=cwd, timeout=120,
+        start_new_session=new_session,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import SAMPLES, install_plugin, read_records, run_cli
 
 CUSTOM = [
@@ -72,26 +73,40 @@ def register_augmenters(register):
 '''
 
 
-def _run_until_stopped(tmp_path, action):
+def _run_until_stopped(tmp_path, action, workers):
     site = install_plugin(tmp_path / "site", "augment-stop", {"stop_plugin": INTERRUPT.replace("{action}", action)}, {"stop": "stop_plugin"})
     out = tmp_path / "out" / "result.jsonl"
-    done = run_cli("run", str(SAMPLES / "tavern.sharegpt.jsonl"), "-o", str(out), "stop", env={"PYTHONPATH": str(site)})
+    done = run_cli(
+        "run", str(SAMPLES / "tavern.sharegpt.jsonl"), "-o", str(out), "--workers", str(workers), "stop",
+        env={"PYTHONPATH": str(site)}, new_session=True,
+    )
     return done, out
 
 
-def test_ctrl_c_leaves_no_output_and_no_temporary_file(tmp_path):
-    done, out = _run_until_stopped(tmp_path, "os.kill(os.getpid(), signal.SIGINT)")
-    assert done.returncode == 130
+@pytest.mark.parametrize("workers", [1, 2])
+def test_ctrl_c_leaves_no_output_and_no_temporary_file(tmp_path, workers):
+    # what a terminal does on Ctrl-C: SIGINT to the whole foreground process group
+    done, out = _run_until_stopped(tmp_path, "os.killpg(os.getpgrp(), signal.SIGINT)", workers)
+    assert done.returncode == 130, done.stderr.decode()
     assert done.stderr.decode().strip().endswith("interrupted: nothing was written")
     assert list(out.parent.iterdir()) == []
 
 
 def test_a_hard_crash_never_leaves_a_complete_looking_output(tmp_path):
-    done, out = _run_until_stopped(tmp_path, "os._exit(3)")
+    done, out = _run_until_stopped(tmp_path, "os._exit(3)", workers=1)
     assert done.returncode == 3
     assert not out.exists()
     leftovers = [p.name for p in out.parent.iterdir()]
     assert all(name.startswith(".result.jsonl.") and name.endswith(".partial") for name in leftovers)
+
+
+def test_a_dead_worker_stops_the_run_instead_of_hanging(tmp_path):
+    done, out = _run_until_stopped(tmp_path, "os._exit(3)", workers=2)
+    assert done.returncode == 1
+    assert done.stderr.decode().strip() == (
+        "Error: a worker process died; nothing was written (rerun with --workers 1 to see why)"
+    )
+    assert list(out.parent.iterdir()) == []
 
 
 def test_a_plugin_bug_costs_one_record_not_the_run(tmp_path):

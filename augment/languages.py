@@ -19,8 +19,14 @@ _LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
 _NOISE = re.compile(r"\{\{[^{}]*\}\}|<USER>|<BOT>|https?://\S+|\S+@\S+")
 
 
+# Han, kana and hangul carry a word or a syllable each, and their scripts are
+# told apart easily: a few of them are worth as much as a Latin word.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
 def _letters(text: str) -> int:
-    return len(_LETTERS.findall(text))
+    """How much there is to judge: letters, with CJK characters counting four."""
+    return len(_LETTERS.findall(text)) + 3 * len(_CJK.findall(text))
 
 
 @lru_cache(maxsize=65536)

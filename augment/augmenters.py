@@ -68,17 +68,13 @@ class StepContext:
     language: str | None = None
 
 
-class Augmenter:
+class Configurable:
+    """Something with a name, a summary and options the user sets: the base
+    of augmenters and filters. ``self.values`` holds every option's value."""
+
     name: ClassVar[str] = ""
     summary: ClassVar[str] = ""
     options: ClassVar[tuple[Option, ...]] = ()
-    #: The roles touched when the user does not say ``--roles``.
-    roles: ClassVar[tuple[str, ...]] = (USER, ASSISTANT)
-    #: ISO 639-1 codes handled, or None for any language.
-    languages: ClassVar[frozenset[str] | None] = None
-    #: Records the engine hands ``augment_many`` at once (a hint; larger when
-    #: a batch call has a fixed cost, like starting a process).
-    batch_size: ClassVar[int] = 64
 
     def __init__(self, **values: Any) -> None:
         known = {o.name: o for o in self.options}
@@ -93,6 +89,16 @@ class Augmenter:
                 if problem:
                     raise UsageError(f"{self.name} {opt.flag} {problem}")
             self.values[opt.name] = value
+
+
+class Augmenter(Configurable):
+    #: The roles touched when the user does not say ``--roles``.
+    roles: ClassVar[tuple[str, ...]] = (USER, ASSISTANT)
+    #: ISO 639-1 codes handled, or None for any language.
+    languages: ClassVar[frozenset[str] | None] = None
+    #: Records the engine hands ``augment_many`` at once (a hint; larger when
+    #: a batch call has a fixed cost, like starting a process).
+    batch_size: ClassVar[int] = 64
 
     def setup(self) -> None:
         """Load models or data once per process, before any record. The engine

@@ -10,15 +10,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 from typing import Any, Iterator
 
 import click
 
 from . import __version__
-from .augmenters import Augmenter
-from .conversation import ROLES
+from .cli_personas import personas_group
+from .cli_steps import FilterGroup, StepGroup
 from .engine import Engine, Step
+from .filters import Filter
 from .errors import AugmentError, StopRun
 from .pipeline import (
     RecordJob,
@@ -218,91 +220,7 @@ def validate(input, output, from_, dataset_info, dataset, speaker, greeting, ope
             sys.exit(1)
 
 
-# -- run: chained steps, one per augmenter ---------------------------------------------
-
-PY_TYPES = {int: click.INT, float: click.FLOAT, str: click.STRING}
-
-
-def _roles(value: str | None) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    roles = tuple(r.strip() for r in value.split(",") if r.strip())
-    bad = [r for r in roles if r not in ROLES]
-    if bad:
-        raise click.BadParameter(f"unknown role(s) {', '.join(bad)}; choose from {', '.join(ROLES)}")
-    return roles
-
-
-def step_command(cls: type[Augmenter]) -> click.Command:
-    params: list[click.Parameter] = []
-    for opt in cls.options:
-        if opt.type is bool:
-            flag = opt.flag
-            params.append(click.Option([f"{flag}/--no-{flag[2:]}"], default=bool(opt.default), help=opt.help, show_default=True))
-        else:
-            ptype = click.Choice(opt.choices) if opt.choices else PY_TYPES.get(opt.type, opt.type)
-            params.append(click.Option([opt.flag, opt.name], type=ptype, default=opt.default, help=opt.help, show_default=True))
-    params.append(click.Option(["--variants"], type=click.IntRange(1), default=1, show_default=True, help="New conversations made from each conversation this step gets."))
-    params.append(
-        click.Option(
-            ["--roles"],
-            default=",".join(cls.roles),
-            show_default=True,
-            help="Comma-separated roles this step may change (system only if named).",
-        )
-    )
-    langs = "any language" if cls.languages is None else ", ".join(sorted(cls.languages))
-    help_text = f"{cls.summary}\n\nLanguages: {langs}."
-
-    def callback(variants, roles, **values):
-        return Step(cls(**values), variants, _roles(roles))
-
-    return click.Command(cls.name, params=params, callback=callback, help=help_text, short_help=cls.summary)
-
-
-class StepGroup(click.Group):
-    """``augment run``: its subcommands are the registered augmenters."""
-
-    def list_commands(self, ctx):
-        return sorted(_registry().augmenters)
-
-    def get_command(self, ctx, name):
-        cls = registry().augmenters.get(name)
-        return step_command(cls) if cls is not None else None
-
-    def parse_args(self, ctx, args):
-        # `augment run STEP --help` works without naming IN first.
-        if args and args[0] in registry().augmenters and any(a in ("--help", "-h") for a in args[1:]):
-            cmd = self.get_command(ctx, args[0])
-            cmd.make_context(args[0], ["--help"], parent=ctx)
-        return super().parse_args(ctx, self._options_first(ctx, args))
-
-    def _options_first(self, ctx, args: list[str]) -> list[str]:
-        """Let run's own options follow IN (`run IN -o OUT STEP ...`): click
-        stops reading a group's options at its first positional argument."""
-        takes_value = {
-            name
-            for param in self.get_params(ctx)
-            if isinstance(param, click.Option) and not param.is_flag and not param.count
-            for name in param.opts
-        }
-        steps = set(registry().augmenters)
-        options: list[str] = []
-        positional: list[str] = []
-        i = 0
-        while i < len(args):
-            token = args[i]
-            if token in steps or token == "--":
-                break
-            if token.startswith("-") and token != "-":
-                options.append(token)
-                if token in takes_value and i + 1 < len(args):
-                    options.append(args[i + 1])
-                    i += 1
-            else:
-                positional.append(token)
-            i += 1
-        return options + positional + args[i:]
+# -- run and filter: chained steps, one per augmenter or filter ------------------------
 
 
 @main.group(cls=StepGroup, chain=True, invoke_without_command=True, subcommand_metavar="STEP [OPTIONS] [STEP [OPTIONS]]...")
@@ -318,8 +236,9 @@ class StepGroup(click.Group):
 def run(**_):
     """Run a chain of augmenters over IN and write the results to -o.
 
-    Each STEP is an augmenter (see 'augment augmenters'; 'augment run STEP
-    --help' for its options). Steps compose: each one makes --variants new
+    Each STEP is an augmenter (see 'augment augmenters') or a filter (see
+    'augment filters'); 'augment run STEP --help' shows its options. Filters
+    apply to what the chain is about to write, in order. Steps compose: each one makes --variants new
     conversations from every conversation the step before it produced. Every
     output record carries provenance: source, seed and the chain with options.
     """
@@ -327,21 +246,49 @@ def run(**_):
 
 @run.result_callback()
 def _run_chain(steps, input, output, to, seed, originals, workers, protect, protect_regex, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, quiet):
-    if not steps:
-        raise click.UsageError("name at least one STEP (see 'augment augmenters')")
+    augmenting = [s for s in steps if isinstance(s, Step)]
+    filters = [s for s in steps if isinstance(s, Filter)]
+    if not augmenting:
+        raise click.UsageError("name at least one augmenter STEP (see 'augment augmenters'); to only filter, use 'augment filter'")
+    try:
+        protector = Protector(protect, protect_regex)
+    except re.error as exc:
+        raise click.BadParameter(str(exc), param_hint="--protect-regex") from None
+    engine = Engine(augmenting, seed, originals, protector)
+    _chain(input, output, to, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, quiet, engine, filters, workers)
+
+
+@main.group(cls=FilterGroup, chain=True, invoke_without_command=True, subcommand_metavar="FILTER [OPTIONS] [FILTER [OPTIONS]]...")
+@click.argument("input", metavar="IN")
+@click.option("-o", "--output", required=True, help="Output file (.json: one array, otherwise JSON Lines); - for stdout.")
+@click.option("--to", metavar="FORMAT", help="Output format (default: the input's).")
+@input_options
+def filter(**_):
+    """Run filters over IN and write what they keep to -o.
+
+    Each FILTER (see 'augment filters') looks at every record in order; a
+    dropped record goes to the rejects file with the filter and the reason.
+    """
+
+
+@filter.result_callback()
+def _filter_chain(filters, input, output, to, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, quiet):
+    if not filters:
+        raise click.UsageError("name at least one FILTER (see 'augment filters')")
+    _chain(input, output, to, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, quiet, None, list(filters), 1)
+
+
+def _chain(input, output, to, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, quiet, engine, filters, workers):
     with _user_errors():
         reg = _registry()
         fixed = input_format(reg, input, from_, _dataset_info(dataset_info, dataset), speaker)
         out_fmt = _output_format(reg, to, fixed)
-        try:
-            protector = Protector(protect, protect_regex)
-        except Exception as exc:  # re.error
-            raise click.BadParameter(str(exc), param_hint="--protect-regex") from None
-        engine = Engine(list(steps), seed, originals, protector)
         job = RecordJob(list(reg.formats.values()), fixed, out_fmt, engine, greeting, opener)
         run = _new_run(input, output, job, on_error, rejects, _reporter())
+        run.filters = filters
         run.workers = workers
-        run.batch_size = max(step.augmenter.batch_size for step in steps)
+        if engine is not None:
+            run.batch_size = max(step.augmenter.batch_size for step in engine.steps)
         _finish(_execute(run, quiet), output, quiet)
 
 
@@ -380,34 +327,57 @@ def formats(as_json):
             click.echo(f"{'':<12}   option {name}: {help_text}")
 
 
+def _options_json(cls) -> list[dict[str, Any]]:
+    return [
+        {"flag": o.flag, "type": getattr(o.type, "__name__", str(o.type)), "default": o.default, "help": o.help}
+        for o in cls.options
+    ]
+
+
+def _print_options(rows: list[dict[str, Any]], describe) -> None:
+    for row in rows:
+        click.echo(f"{row['name']:<16} {row['summary']}{describe(row)}")
+        for o in row["options"]:
+            click.echo(f"{'':<16}   {o['flag']} {o['type'].upper()} (default {o['default']}): {o['help']}")
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def augmenters(as_json):
     """The augmenters: names, one-line summaries, options."""
     reg = _registry()
-    rows = []
-    for name in sorted(reg.augmenters):
-        cls = reg.augmenters[name]
-        rows.append(
-            {
-                "name": name,
-                "summary": cls.summary,
-                "roles": list(cls.roles),
-                "languages": None if cls.languages is None else sorted(cls.languages),
-                "options": [
-                    {"flag": o.flag, "type": getattr(o.type, "__name__", str(o.type)), "default": o.default, "help": o.help}
-                    for o in cls.options
-                ],
-            }
-        )
+    rows = [
+        {
+            "name": name,
+            "summary": cls.summary,
+            "roles": list(cls.roles),
+            "languages": None if cls.languages is None else sorted(cls.languages),
+            "options": _options_json(cls),
+        }
+        for name, cls in sorted(reg.augmenters.items())
+    ]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    for row in rows:
-        langs = "any language" if row["languages"] is None else ", ".join(row["languages"])
-        click.echo(f"{row['name']:<12} {row['summary']} (roles: {', '.join(row['roles'])}; {langs})")
-        for o in row["options"]:
-            click.echo(f"{'':<12}   {o['flag']} {o['type'].upper()} (default {o['default']}): {o['help']}")
+    _print_options(
+        rows,
+        lambda row: f" (roles: {', '.join(row['roles'])}; {'any language' if row['languages'] is None else ', '.join(row['languages'])})",
+    )
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def filters(as_json):
+    """The filters: names, one-line summaries, options."""
+    reg = _registry()
+    rows = [{"name": name, "summary": cls.summary, "options": _options_json(cls)} for name, cls in sorted(reg.filters.items())]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    _print_options(rows, lambda row: "")
+
+
+main.add_command(personas_group)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -31,3 +31,23 @@ def register_augmenters(register: Callable[[type], None]) -> None:
     unique ``name``; the engine instantiates it with the options the user gave.
     Each one becomes a step of ``augment run``.
     """
+
+
+@hookspec
+def register_filters(register: Callable[[type], None]) -> None:
+    """Register filters: call ``register(FilterClass)`` once per filter.
+
+    A filter is a subclass of :class:`augment.filters.Filter` with a unique
+    ``name``. Each one is a step of ``augment filter`` and of ``augment run``,
+    applied to what is about to be written.
+    """
+
+
+@hookspec
+def register_persona_importers(register: Callable[[object], None]) -> None:
+    """Register persona importers: call ``register(importer)`` once per importer.
+
+    An importer is an :class:`augment.personas.PersonaImporter` instance with a
+    unique ``name``; ``augment personas import FILE`` uses the first one whose
+    ``can_read`` accepts the file.
+    """

@@ -22,6 +22,7 @@ import orjson
 from .conversation import Conversation, Location
 from .engine import Engine, Outcome
 from .errors import RecordError, StopRun, UsageError
+from .filters import Filter, FilterContext
 from .formats import Format
 from .plugins import Registry
 from .streams import (
@@ -52,6 +53,8 @@ class Summary:
     dropped: Counter = field(default_factory=Counter)
     #: (step, reason) -> turns passed over unchanged
     skipped: Counter = field(default_factory=Counter)
+    #: (filter, reason) -> records dropped
+    filtered: Counter = field(default_factory=Counter)
     rejects_path: str | None = None
     #: Records rejected or breaking the trainers' rules (validate).
     invalid: int = 0
@@ -64,6 +67,8 @@ class Summary:
             out.append(f"  repaired {n}: {reason}")
         for (step, reason), n in sorted(self.dropped.items()):
             out.append(f"  {step}: dropped {n} variant(s): {reason}")
+        for (name, reason), n in sorted(self.filtered.items()):
+            out.append(f"  {name}: filtered out {n} record(s): {reason}")
         for (step, reason), n in sorted(self.skipped.items()):
             out.append(f"  {step}: left {n} turn(s) unchanged: {reason}")
         for reason, n in self.reject_reasons.most_common(10):
@@ -167,7 +172,11 @@ class Result:
     location: Location
     value: Any = None
     text: str | None = None
-    records: list[dict[str, Any]] = field(default_factory=list)
+    ordinal: int = 0
+    #: What to write: (conversation, encoded record, is the source itself)
+    records: list[tuple[Conversation, dict[str, Any], bool]] = field(default_factory=list)
+    #: The decoded source conversation, for filters.
+    source: Conversation | None = None
     rejects: list[str] = field(default_factory=list)
     repairs: list[str] = field(default_factory=list)
     dropped: list[tuple[str, str]] = field(default_factory=list)
@@ -199,7 +208,7 @@ class RecordJob:
         results: list[Result] = []
         decoded: list[tuple[Result, Format, Conversation, int]] = []
         for ordinal, raw in batch:
-            result = Result(raw.location, raw.value, raw.text)
+            result = Result(raw.location, raw.value, raw.text, ordinal=ordinal)
             results.append(result)
             item = self._decode(result, raw)
             if item is not None:
@@ -210,7 +219,8 @@ class RecordJob:
             expanded = [[Outcome(conv)] for _, _, conv, _ in decoded]
         else:
             expanded = self.engine.expand_batch([(conv, ordinal) for _, _, conv, ordinal in decoded])
-        for (result, fmt, _, _), outcomes in zip(decoded, expanded):
+        for (result, fmt, conv, _), outcomes in zip(decoded, expanded):
+            result.source = conv
             self._encode(result, self.output or fmt, outcomes)
         return results
 
@@ -243,8 +253,10 @@ class RecordJob:
             elif outcome.conversation is None:
                 result.dropped.append((outcome.step or "", outcome.reason or ""))
             else:
+                conv = outcome.conversation
                 try:
-                    result.records.append(target.encode(outcome.conversation))
+                    original = self.engine is None or not (conv.provenance or {}).get("chain")
+                    result.records.append((conv, target.encode(conv), original))
                 except RecordError as exc:
                     result.rejects.append(f"cannot write as {target.name}: {exc}")
                     continue
@@ -308,12 +320,46 @@ class Run:
     rejects_named: bool = False
     #: Called for each record that breaks the trainers' rules (with ``job.check``).
     on_problems: Callable[[Result], None] | None = None
+    #: Filters applied, in this process and in order, to what is about to be written.
+    filters: list[Filter] = field(default_factory=list)
     summary: Summary = field(default_factory=Summary)
+
+    def _reject(self, result: Result, reason: str, summary: Summary) -> None:
+        self._rejects.add(result, reason)
+        summary.rejected += 1
+        summary.reject_reasons[_reason_kind(reason)] += 1
+        if self.on_error == "fail":
+            raise StopRun(str(result.location), reason)  # the CLI says it once
+        self.report(f"{result.location}: {reason}")
+
+    def _filter(self, result: Result, summary: Summary) -> list[dict[str, Any]]:
+        """The records of ``result`` that every filter keeps. A record that
+        had outputs and lost them all to filters is rejected with the reasons."""
+        if not self.filters:
+            return [record for _, record, _ in result.records]
+        kept: list[dict[str, Any]] = []
+        reasons: list[str] = []
+        for conv, record, original in result.records:
+            context = FilterContext(result.source or conv, result.ordinal, original)
+            for flt in self.filters:
+                reason = flt.check(conv, context)
+                if reason:
+                    summary.filtered[(flt.name, _reason_kind(reason))] += 1
+                    reasons.append(f"{flt.name}: {reason}")
+                    break
+            else:
+                kept.append(record)
+        if result.records and not kept:
+            reason = "every output was filtered out: " + "; ".join(dict.fromkeys(reasons))
+            self._reject(result, reason, summary)
+        return kept
 
     def execute(self) -> Summary:
         summary = self.summary
         summary.rejects_path = self.rejects_path
-        rejects = Rejects(self.rejects_path, self.rejects_named)
+        rejects = self._rejects = Rejects(self.rejects_path, self.rejects_named)
+        for flt in self.filters:
+            flt.start()
         out_file: AtomicFile | None = None
         writer: RecordWriter | None = None
         ok = False
@@ -331,12 +377,7 @@ class Run:
             for result in itertools.chain.from_iterable(batches):
                 summary.read += 1
                 for reason in result.rejects:
-                    rejects.add(result, reason)
-                    summary.rejected += 1
-                    summary.reject_reasons[_reason_kind(reason)] += 1
-                    if self.on_error == "fail":
-                        raise StopRun(str(result.location), reason)  # the CLI says it once
-                    self.report(f"{result.location}: {reason}")
+                    self._reject(result, reason, summary)
                 if result.repairs:
                     summary.repaired += 1
                     summary.repairs.update(_reason_kind(r) for r in result.repairs)
@@ -350,8 +391,9 @@ class Run:
                 if summary.output_format is None and result.records:
                     summary.output_format = result.target
                 summary.invalid_for_trainers += result.invalid
+                kept = self._filter(result, summary)
                 if writer is not None:
-                    for record in result.records:
+                    for record in kept:
                         writer.write(record)
                         summary.written += 1
             if writer is not None:

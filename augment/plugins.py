@@ -57,6 +57,8 @@ class Registry:
 
     formats: dict[str, Any] = field(default_factory=dict)
     augmenters: dict[str, type] = field(default_factory=dict)
+    filters: dict[str, type] = field(default_factory=dict)
+    persona_importers: dict[str, Any] = field(default_factory=dict)
     plugins: list[PluginInfo] = field(default_factory=list)
     _owner: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -71,6 +73,12 @@ class Registry:
             known = ", ".join(sorted(self.formats))
             raise UsageError(f"unknown format {name!r} (known: {known})") from None
 
+    def step(self, name: str) -> type:
+        """An augmenter or a filter: the steps of a chain."""
+        if name in self.filters:
+            return self.filters[name]
+        return self.augmenter(name)
+
     def augmenter(self, name: str) -> type:
         try:
             return self.augmenters[name]
@@ -83,6 +91,8 @@ class Registry:
 KINDS = {
     "formats": "register_formats",
     "augmenters": "register_augmenters",
+    "filters": "register_filters",
+    "persona_importers": "register_persona_importers",
 }
 
 

@@ -1,0 +1,206 @@
+"""Characters: the persona model, the ``personas/`` folder, and linking records to personas.
+
+A persona is stored as a character card (``chara_card_v2`` JSON, the format
+SillyTavern and TavernAI share) or as YAML written by hand with the same field
+names. Every field of the card is kept, known or not, so a card written back
+is the card that was read. Persona importers (plugins) turn other files, such
+as a PNG with an embedded card, into a card.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from .conversation import ASSISTANT, Conversation
+from .errors import AugmentError, UsageError
+
+CARD_FIELDS = (
+    "name",
+    "description",
+    "personality",
+    "scenario",
+    "first_mes",
+    "mes_example",
+    "creator_notes",
+    "system_prompt",
+    "post_history_instructions",
+    "alternate_greetings",
+    "character_book",
+    "tags",
+    "creator",
+    "character_version",
+    "extensions",
+)
+ENV = "AUGMENT_PERSONAS"
+SUFFIXES = (".json", ".yaml", ".yml")
+
+
+@dataclass
+class Persona:
+    id: str
+    #: The card's ``data`` object, every field as read.
+    data: dict[str, Any]
+    #: Top-level card fields other than ``data`` (``spec``, ``spec_version`` ...).
+    envelope: dict[str, Any] = field(default_factory=lambda: {"spec": "chara_card_v2", "spec_version": "2.0"})
+    source: str | None = None
+
+    @property
+    def name(self) -> str:
+        return str(self.data.get("name", self.id))
+
+    def text(self, key: str) -> str:
+        value = self.data.get(key)
+        return value if isinstance(value, str) else ""
+
+    def card(self) -> dict[str, Any]:
+        """The character card (chara_card_v2) for this persona."""
+        return {**self.envelope, "data": self.data}
+
+    def expand(self, text: str, user: str = "User") -> str:
+        """``{{char}}`` and ``{{user}}`` (and ``<BOT>``/``<USER>``) replaced by names."""
+        return (
+            text.replace("{{char}}", self.name)
+            .replace("<BOT>", self.name)
+            .replace("{{user}}", user)
+            .replace("<USER>", user)
+        )
+
+    def facts(self) -> str:
+        """The persona as prose for a prompt: name, description, personality, scenario."""
+        lines = [f"Name: {self.name}"]
+        for key, label in (("description", "Description"), ("personality", "Personality"), ("scenario", "Scenario")):
+            if self.text(key).strip():
+                lines.append(f"{label}: {self.expand(self.text(key))}")
+        return "\n".join(lines)
+
+    def examples(self) -> list[str]:
+        """Example dialogues from ``mes_example``, split at ``<START>``."""
+        return [block.strip() for block in self.text("mes_example").split("<START>") if block.strip()]
+
+
+def card_to_persona(card: Any, id: str | None = None, source: str | None = None) -> Persona:
+    """A persona from a card: v2 (``{"spec", "data"}``) or v1 (flat fields)."""
+    if not isinstance(card, dict):
+        raise AugmentError("a character card must be a JSON object")
+    if isinstance(card.get("data"), dict):
+        data = dict(card["data"])
+        envelope = {k: v for k, v in card.items() if k != "data"}
+    else:  # v1: the fields at the top level
+        data = dict(card)
+        envelope = {"spec": "chara_card_v2", "spec_version": "2.0"}
+    name = data.get("name") or data.get("char_name")
+    if not isinstance(name, str) or not name.strip():
+        raise AugmentError("a character card needs a 'name'")
+    data["name"] = name.strip()
+    return Persona(id or slug(name), data, envelope, source)
+
+
+def slug(name: str) -> str:
+    out = re.sub(r"[^\w]+", "-", name.strip().lower(), flags=re.UNICODE).strip("-")
+    return out or "persona"
+
+
+# -- the personas folder ------------------------------------------------------------------
+
+
+def folder(path: str | None = None) -> Path:
+    return Path(path or os.environ.get(ENV) or "personas")
+
+
+def load_file(path: Path) -> Persona:
+    """A persona file: card JSON or hand-written YAML (loaded safely)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AugmentError(f"{path}: cannot read: {exc.strerror}") from None
+    if path.suffix == ".json":
+        import json
+
+        try:
+            card = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise AugmentError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+    else:
+        import yaml
+
+        try:
+            card = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}" if mark else str(path)
+            raise AugmentError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    try:
+        return card_to_persona(card, path.stem, str(path))
+    except AugmentError as exc:
+        raise AugmentError(f"{path}: {exc}") from None
+
+
+def load_all(path: str | None = None) -> dict[str, Persona]:
+    """Every persona in the folder, by id (the file name without its suffix)."""
+    root = folder(path)
+    if not root.is_dir():
+        return {}
+    out: dict[str, Persona] = {}
+    for file in sorted(root.iterdir()):
+        if file.suffix in SUFFIXES and file.is_file():
+            persona = load_file(file)
+            if persona.id in out:
+                raise AugmentError(f"two personas named {persona.id!r}: {out[persona.id].source} and {file}")
+            out[persona.id] = persona
+    return out
+
+
+def find(personas: dict[str, Persona], key: str) -> Persona:
+    if key in personas:
+        return personas[key]
+    for persona in personas.values():
+        if persona.name.lower() == key.lower():
+            return persona
+    known = ", ".join(sorted(personas)) or "none"
+    raise UsageError(f"no persona {key!r} (known: {known})")
+
+
+def link(conv: Conversation, personas: dict[str, Persona]) -> Persona | None:
+    """The persona a record is about: named in its ``persona`` field (id or
+    name), the speaker name on its assistant turns, or named in its system
+    prompt ("You are Mira, ..."), in that order."""
+    if not personas:
+        return None
+    wanted = conv.extra.get("persona")
+    if isinstance(wanted, str):
+        try:
+            return find(personas, wanted)
+        except UsageError:
+            pass
+    by_name = {p.name.lower(): p for p in personas.values()}
+    for turn in conv.turns:
+        if turn.role == ASSISTANT and turn.name and turn.name.lower() in by_name:
+            return by_name[turn.name.lower()]
+    system = conv.system or ""
+    for persona in sorted(personas.values(), key=lambda p: -len(p.name)):
+        if re.search(rf"(?<!\w){re.escape(persona.name)}(?!\w)", system):
+            return persona
+    return None
+
+
+# -- importers (plugins) -------------------------------------------------------------
+
+
+class PersonaImporter:
+    """Reads some kind of character file into a card. Registered by plugins
+    through ``register_persona_importers``."""
+
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+
+    def can_read(self, path: Path, head: bytes) -> bool:
+        """True when this importer reads ``path`` (``head``: its first bytes)."""
+        return False
+
+    def read(self, path: Path) -> dict[str, Any]:
+        """The character card in the file; raise AugmentError with the reason."""
+        raise NotImplementedError

@@ -21,6 +21,7 @@ from .cli_personas import personas_group
 from .cli_steps import FilterGroup, StepGroup
 from .engine import Engine, Step
 from .filters import Filter
+from .personas import load_all as load_personas
 from .errors import AugmentError, StopRun
 from .pipeline import (
     RecordJob,
@@ -230,6 +231,7 @@ def validate(input, output, from_, dataset_info, dataset, speaker, greeting, ope
 @click.option("--seed", type=int, default=0, show_default=True, help="Same input and seed, same output.")
 @click.option("--originals/--no-originals", default=True, show_default=True, help="Write each source conversation as well as its variants.")
 @click.option("--workers", type=click.IntRange(1), default=default_workers, show_default="the number of cores", help="Processes for the augmenters; the output is the same for any number.")
+@click.option("--personas", "personas_dir", type=click.Path(file_okay=False), help="Personas folder (default: $AUGMENT_PERSONAS or ./personas); a record's persona name is protected.")
 @click.option("--protect", multiple=True, metavar="WORD", help="A name or word no step may change (repeatable).")
 @click.option("--protect-regex", multiple=True, metavar="REGEX", help="A pattern no step may change (repeatable).")
 @input_options
@@ -245,7 +247,7 @@ def run(**_):
 
 
 @run.result_callback()
-def _run_chain(steps, input, output, to, seed, originals, workers, protect, protect_regex, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, quiet):
+def _run_chain(steps, input, output, to, seed, originals, workers, personas_dir, protect, protect_regex, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, quiet):
     augmenting = [s for s in steps if isinstance(s, Step)]
     filters = [s for s in steps if isinstance(s, Filter)]
     if not augmenting:
@@ -254,7 +256,11 @@ def _run_chain(steps, input, output, to, seed, originals, workers, protect, prot
         protector = Protector(protect, protect_regex)
     except re.error as exc:
         raise click.BadParameter(str(exc), param_hint="--protect-regex") from None
-    engine = Engine(augmenting, seed, originals, protector)
+    try:
+        known = load_personas(personas_dir)
+    except AugmentError as exc:
+        raise click.ClickException(str(exc)) from None
+    engine = Engine(augmenting, seed, originals, protector, known)
     _chain(input, output, to, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, quiet, engine, filters, workers)
 
 

@@ -22,6 +22,7 @@ from .augmenters import Augmenter, StepContext
 from .conversation import Conversation
 from .errors import AugmentError
 from .languages import turn_languages
+from .personas import Persona, link
 from .protect import Protector
 
 
@@ -88,6 +89,8 @@ class Engine:
     seed: int = 0
     keep_originals: bool = True
     protector: Protector = field(default_factory=Protector)
+    #: Characters a record can be linked to; a linked persona's name is protected.
+    personas: dict[str, Persona] = field(default_factory=dict)
 
     def setup(self) -> None:
         for step in self.steps:
@@ -105,7 +108,9 @@ class Engine:
         every surviving variant, plus what was dropped and why."""
         records = []
         for conv, ordinal in items:
-            rec = _Record(conv, ordinal, self.protector.with_words(t.name for t in conv.turns if t.name))
+            persona = link(conv, self.personas)
+            names = [t.name for t in conv.turns if t.name] + ([persona.name] if persona else [])
+            rec = _Record(conv, ordinal, self.protector.with_words(names))
             rec.seen.add(conv.text_key())
             rec.current.append(_Branch(conv, [], ""))
             if self.keep_originals:

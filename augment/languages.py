@@ -24,6 +24,23 @@ _NOISE = re.compile(r"\{\{[^{}]*\}\}|<USER>|<BOT>|https?://\S+|\S+@\S+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
+
+
+def _cjk_script(text: str) -> str | None:
+    """zh, ja or ko for text written mostly in CJK scripts, told by the script
+    itself: langdetect is unsure of short Chinese lines (it says ko or ja)."""
+    cjk = len(_CJK.findall(text))
+    if not cjk or cjk < len(_LETTERS.findall(text)) / 2:
+        return None
+    if _HANGUL.search(text):
+        return "ko"
+    if _KANA.search(text):
+        return "ja"
+    return "zh"
+
+
 def _letters(text: str) -> int:
     """How much there is to judge: letters, with CJK characters counting four."""
     return len(_LETTERS.findall(text)) + 3 * len(_CJK.findall(text))
@@ -35,6 +52,9 @@ def detect(text: str) -> str | None:
     text = _NOISE.sub(" ", text)
     if _letters(text) < 3:
         return None
+    script = _cjk_script(text)
+    if script:
+        return script
     from langdetect import DetectorFactory, LangDetectException, detect as _detect
 
     DetectorFactory.seed = 0

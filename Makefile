@@ -12,7 +12,9 @@ OUT := out
 SYSTEM_PACKAGES := wordnet-base wordnet-sense-index apertium apertium-eng-spa
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test setup system-packages clean bench
+EXAMPLE_VENV := .venv-example
+
+.PHONY: demo test setup system-packages clean bench example
 
 setup: system-packages $(STAMP)
 
@@ -42,9 +44,20 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+	$(MAKE) --no-print-directory example
+
+# The example plugin package, installed into a fresh environment of its own,
+# passes its own tests with the test kit, and a chain using it runs.
+example: system-packages
+	test -x $(EXAMPLE_VENV)/bin/python || $(PYTHON) -m venv $(EXAMPLE_VENV)
+	$(EXAMPLE_VENV)/bin/python -m pip install --quiet -e . -e 'samples/plugin-example[test]'
+	$(EXAMPLE_VENV)/bin/python -m pytest -q -p no:cacheprovider samples/plugin-example
+	@mkdir -p $(OUT)
+	$(EXAMPLE_VENV)/bin/augment run samples/plugin-example/tests/data/pippa.jsonl -o $(OUT)/pippa.sharegpt.jsonl \
+		--to sharegpt --greeting fold-into-system --seed 1 address --rate 1.0
 
 clean:
-	rm -rf $(VENV) $(OUT)
+	rm -rf $(VENV) $(EXAMPLE_VENV) $(OUT)
 
 bench: setup
 	$(BIN)/python bench/convert.py --n 10000

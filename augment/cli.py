@@ -22,7 +22,7 @@ from .cli_steps import FilterGroup, StepGroup
 from .engine import Engine, Step
 from .filters import Filter
 from .personas import load_all as load_personas
-from .errors import AugmentError, StopRun
+from .errors import AugmentError, StopRun, Unrepresentable
 from .pipeline import (
     RecordJob,
     Run,
@@ -122,9 +122,13 @@ def _execute(run: Run, quiet: bool) -> Summary:
 
 def _finish(summary: Summary, output: str | None, quiet: bool) -> None:
     if output not in (None, STDIO) and summary.output_format is not None:
-        info = write_dataset_info(output, summary.output_format)
-        if not quiet:
-            click.echo(f"wrote {output} and its entry in {info}", err=True)
+        try:
+            info = write_dataset_info(output, summary.output_format)
+        except Unrepresentable as exc:
+            click.echo(f"wrote {output} ({exc}: no dataset_info.json entry)", err=True)
+        else:
+            if not quiet:
+                click.echo(f"wrote {output} and its entry in {info}", err=True)
     if not quiet:
         for line in summary.lines():
             click.echo(line, err=True)

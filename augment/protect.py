@@ -61,11 +61,17 @@ class Protector:
         return out
 
     def map_free(self, text: str, fn: Callable[[str], str]) -> str:
-        """Apply ``fn`` to every unprotected piece that has a letter in it."""
-        return "".join(
-            piece if protected or not any(c.isalpha() for c in piece) else fn(piece)
-            for piece, protected in self.segments(text)
-        )
+        """Apply ``fn`` to every unprotected piece that has a letter in it;
+        ``fn`` sees the piece without its surrounding whitespace, which stays."""
+        out = []
+        for piece, protected in self.segments(text):
+            if protected or not any(c.isalpha() for c in piece):
+                out.append(piece)
+                continue
+            core = piece.strip()
+            start = piece.index(core)
+            out.append(piece[:start] + fn(core) + piece[start + len(core) :])
+        return "".join(out)
 
     def missing(self, before: str, after: str) -> list[str]:
         """Protected spans of ``before`` that ``after`` no longer holds."""

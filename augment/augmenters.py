@@ -66,6 +66,8 @@ class StepContext:
     turns: frozenset[int] = frozenset()
     #: The conversation's language (ISO 639-1), when the step asked for languages.
     language: str | None = None
+    #: Which of the step's ``--variants`` this is (0, 1, ...).
+    variant: int = 0
 
 
 class Configurable:
@@ -96,6 +98,12 @@ class Augmenter(Configurable):
     roles: ClassVar[tuple[str, ...]] = (USER, ASSISTANT)
     #: ISO 639-1 codes handled, or None for any language.
     languages: ClassVar[frozenset[str] | None] = None
+    #: True to be told the conversation's language (``context.language``)
+    #: even when ``languages`` is None (model steps check their answers' language).
+    wants_language: ClassVar[bool] = False
+    #: Kinds of protected span this augmenter may change (see ``protect.KINDS``;
+    #: ``protect.ALL`` for one that writes new text, like new-dialogue).
+    rewrites: ClassVar[frozenset[str]] = frozenset()
     #: Records the engine hands ``augment_many`` at once (a hint; larger when
     #: a batch call has a fixed cost, like starting a process).
     batch_size: ClassVar[int] = 64

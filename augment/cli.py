@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+from pathlib import Path
 from typing import Any, Iterator
 
 import click
@@ -21,6 +22,7 @@ from .cli_personas import personas_group
 from .cli_steps import FilterGroup, StepGroup
 from .engine import Engine, Step
 from .filters import Filter
+from .llm import LLMClient, ModelSettings, cache_root
 from .personas import load_all as load_personas
 from .errors import AugmentError, StopRun, Unrepresentable
 from .pipeline import (
@@ -63,6 +65,29 @@ def input_options(fn):
         click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True, help="Stop at the first bad record, or reject it and go on."),
         click.option("--rejects", type=click.Path(dir_okay=False), help="Where rejected records go with their reason (default with --on-error skip: OUT.rejects.jsonl)."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def model_options(fn):
+    """The options of steps that ask a language model (through litellm)."""
+    options = [
+        click.option("--model", metavar="MODEL", help="litellm model string for model steps: openai/gpt-4o-mini, anthropic/..., openai/NAME with --api-base for a local server."),
+        click.option("--api-base", metavar="URL", help="An OpenAI-compatible server (vLLM, llama.cpp, Ollama): http://127.0.0.1:8000/v1."),
+        click.option("--api-key-env", metavar="NAME", help="Environment variable that holds the API key (default: the one litellm looks for)."),
+        click.option("--concurrency", type=click.IntRange(1, 256), default=8, show_default=True, help="Requests in flight at once."),
+        click.option("--timeout", type=click.FloatRange(0.1), default=120.0, show_default=True, help="Seconds before a request is given up and retried."),
+        click.option("--retries", type=click.IntRange(0, 20), default=4, show_default=True, help="Retries of a request after 429, 5xx, a timeout or an unreadable answer."),
+        click.option("--temperature", type=click.FloatRange(0.0, 2.0), default=0.8, show_default=True),
+        click.option("--max-tokens", type=click.IntRange(16), default=1024, show_default=True, help="Longest answer asked for."),
+        click.option("--max-cost", type=click.FloatRange(0.0), metavar="USD", help="Stop asking before the run could spend more than this."),
+        click.option("--price-in", type=click.FloatRange(0.0), metavar="USD", help="Price per million prompt tokens (for models litellm has no price for)."),
+        click.option("--price-out", type=click.FloatRange(0.0), metavar="USD", help="Price per million completion tokens."),
+        click.option("--cache-dir", type=click.Path(file_okay=False), help="Answer cache (default: ~/.cache/augment/llm, or $AUGMENT_CACHE/llm)."),
+        click.option("--no-cache", is_flag=True, help="Neither read nor write the answer cache."),
+        click.option("--dry-run", is_flag=True, help="Say how many requests and tokens the run needs; ask nothing, write nothing."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -235,6 +260,7 @@ def validate(input, output, from_, dataset_info, dataset, speaker, greeting, ope
 @click.option("--seed", type=int, default=0, show_default=True, help="Same input and seed, same output.")
 @click.option("--originals/--no-originals", default=True, show_default=True, help="Write each source conversation as well as its variants.")
 @click.option("--workers", type=click.IntRange(1), default=default_workers, show_default="the number of cores", help="Processes for the augmenters; the output is the same for any number.")
+@model_options
 @click.option("--personas", "personas_dir", type=click.Path(file_okay=False), help="Personas folder (default: $AUGMENT_PERSONAS or ./personas); a record's persona name is protected.")
 @click.option("--protect", multiple=True, metavar="WORD", help="A name or word no step may change (repeatable).")
 @click.option("--protect-regex", multiple=True, metavar="REGEX", help="A pattern no step may change (repeatable).")
@@ -251,21 +277,69 @@ def run(**_):
 
 
 @run.result_callback()
-def _run_chain(steps, input, output, to, seed, originals, workers, personas_dir, protect, protect_regex, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, quiet):
+def _run_chain(steps, **o):
     augmenting = [s for s in steps if isinstance(s, Step)]
     filters = [s for s in steps if isinstance(s, Filter)]
     if not augmenting:
         raise click.UsageError("name at least one augmenter STEP (see 'augment augmenters'); to only filter, use 'augment filter'")
     try:
-        protector = Protector(protect, protect_regex)
+        protector = Protector(o["protect"], o["protect_regex"])
     except re.error as exc:
         raise click.BadParameter(str(exc), param_hint="--protect-regex") from None
-    try:
-        known = load_personas(personas_dir)
-    except AugmentError as exc:
-        raise click.ClickException(str(exc)) from None
-    engine = Engine(augmenting, seed, originals, protector, known)
-    _chain(input, output, to, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, quiet, engine, filters, workers)
+    with _user_errors():
+        known = load_personas(o["personas_dir"])
+        engine = Engine(augmenting, o["seed"], o["originals"], protector, known)
+        workers = o["workers"]
+        client = _model_client(augmenting, o, known)
+        if client is not None:
+            engine.model = client.settings.describe()
+            workers = 1  # model steps wait on the network: threads (--concurrency), not processes
+            if o["dry_run"]:
+                _dry_run(engine, o)
+                return
+        _chain(o, engine, filters, workers)
+        if client is not None and not o["quiet"]:
+            for line in client.usage.lines(client.settings.model):
+                click.echo(line, err=True)
+
+
+def _model_client(steps: list[Step], o: dict[str, Any], personas) -> LLMClient | None:
+    needing = [s.name for s in steps if getattr(s.augmenter, "needs_model", False)]
+    if not needing:
+        if o["model"]:
+            raise click.UsageError("--model is given but no step asks a model")
+        return None
+    if not o["model"]:
+        raise click.UsageError(f"{', '.join(needing)} need(s) a model: add --model MODEL (any litellm model string; openai/NAME with --api-base for a local server)")
+    cache = None if o["no_cache"] else Path(o["cache_dir"]) if o["cache_dir"] else cache_root()
+    settings = ModelSettings(
+        o["model"], o["api_base"], o["api_key_env"], o["concurrency"], o["timeout"], o["retries"],
+        o["temperature"], o["max_tokens"], cache, o["max_cost"], o["price_in"], o["price_out"],
+    )
+    client = LLMClient(settings)
+    for step in steps:
+        if getattr(step.augmenter, "needs_model", False):
+            step.augmenter.use(client, personas)
+    return client
+
+
+def _dry_run(engine: Engine, o: dict[str, Any]) -> None:
+    """How many requests and roughly how many tokens the run needs; nothing is asked or written."""
+    reg = _registry()
+    fixed = input_format(reg, o["input"], o["from_"], _dataset_info(o["dataset_info"], o["dataset"]), o["speaker"])
+    job = RecordJob(list(reg.formats.values()), fixed, None, None, o["greeting"], o["opener"], write=False)
+    estimate = engine.estimate(job.decoded(o["input"]))
+    settings = next(s.augmenter.client.settings for s in engine.steps if getattr(s.augmenter, "client", None))
+    click.echo(f"dry run: {estimate['records']} record(s), {estimate['requests']} request(s) to {settings.model} at least (more if answers are retried)")
+    click.echo(f"  about {estimate['prompt_tokens']} prompt tokens, and up to {estimate['requests'] * settings.max_tokens} completion tokens (--max-tokens {settings.max_tokens})")
+    client = LLMClient(settings)
+    prices = client._prices()
+    if prices is None:
+        click.echo(f"  cost: unknown (no price for {settings.model}: give --price-in/--price-out)")
+    else:
+        low = estimate["prompt_tokens"] * prices[0]
+        high = low + estimate["requests"] * settings.max_tokens * prices[1]
+        click.echo(f"  cost: between ${low:.4f} and ${high:.4f}")
 
 
 @main.group(cls=FilterGroup, chain=True, invoke_without_command=True, subcommand_metavar="FILTER [OPTIONS] [FILTER [OPTIONS]]...")
@@ -282,24 +356,24 @@ def filter(**_):
 
 
 @filter.result_callback()
-def _filter_chain(filters, input, output, to, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, quiet):
+def _filter_chain(filters, **o):
     if not filters:
         raise click.UsageError("name at least one FILTER (see 'augment filters')")
-    _chain(input, output, to, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, quiet, None, list(filters), 1)
+    _chain(o, None, list(filters), 1)
 
 
-def _chain(input, output, to, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, quiet, engine, filters, workers):
+def _chain(o: dict[str, Any], engine: Engine | None, filters: list[Filter], workers: int) -> None:
     with _user_errors():
         reg = _registry()
-        fixed = input_format(reg, input, from_, _dataset_info(dataset_info, dataset), speaker)
-        out_fmt = _output_format(reg, to, fixed)
-        job = RecordJob(list(reg.formats.values()), fixed, out_fmt, engine, greeting, opener)
-        run = _new_run(input, output, job, on_error, rejects, _reporter())
+        fixed = input_format(reg, o["input"], o["from_"], _dataset_info(o["dataset_info"], o["dataset"]), o["speaker"])
+        out_fmt = _output_format(reg, o["to"], fixed)
+        job = RecordJob(list(reg.formats.values()), fixed, out_fmt, engine, o["greeting"], o["opener"])
+        run = _new_run(o["input"], o["output"], job, o["on_error"], o["rejects"], _reporter())
         run.filters = filters
         run.workers = workers
         if engine is not None:
             run.batch_size = max(step.augmenter.batch_size for step in engine.steps)
-        _finish(_execute(run, quiet), output, quiet)
+        _finish(_execute(run, o["quiet"]), o["output"], o["quiet"])
 
 
 # -- listing what plugins provide ----------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 
 from .augmenters import Augmenter, StepContext
 from .conversation import Conversation
-from .errors import AugmentError
+from .errors import AugmentError, VariantRejected
 from .languages import turn_languages
 from .personas import Persona, link
 from .protect import Protector
@@ -91,6 +91,8 @@ class Engine:
     protector: Protector = field(default_factory=Protector)
     #: Characters a record can be linked to; a linked persona's name is protected.
     personas: dict[str, Persona] = field(default_factory=dict)
+    #: The model settings (no key) for provenance, when a step asks a model.
+    model: dict[str, Any] | None = None
 
     def setup(self) -> None:
         for step in self.steps:
@@ -137,15 +139,17 @@ class Engine:
             for branch in rec.current:
                 in_roles = [i for i, t in enumerate(branch.conv.turns) if t.role in step.touched_roles]
                 language = None
-                if wanted is not None:
+                if wanted is not None or step.augmenter.wants_language:
                     if branch.languages is None:
                         branch.languages = turn_languages(branch.conv)
+                if wanted is not None:
                     others = [branch.languages[i] for i in in_roles if branch.languages[i] not in wanted]
                     in_roles = [i for i in in_roles if branch.languages[i] in wanted]
                     for lang in sorted(set(others), key=str):
                         n = others.count(lang)
                         why = f"language {lang} not handled" if lang else "language not recognised"
                         rec.outcomes.append(Outcome(None, why, step.name, skipped_turns=n))
+                if branch.languages is not None:
                     language = _most_common(branch.languages)
                 if not in_roles:
                     rec.outcomes.append(Outcome(None, "no turn this step may change", step.name))
@@ -153,7 +157,7 @@ class Engine:
                 for variant in range(step.variants):
                     vpath = f"{branch.path}{index}.{variant}/"
                     seed = self.derive(rec.ordinal, vpath)
-                    ctx = StepContext(random.Random(seed), step.touched_roles, rec.protector, seed, frozenset(in_roles), language)
+                    ctx = StepContext(random.Random(seed), step.touched_roles, rec.protector, seed, frozenset(in_roles), language, variant)
                     work.append((rec, branch, variant, vpath, ctx))
             rec.current = []
         if not work:
@@ -162,13 +166,16 @@ class Engine:
         if len(results) != len(work):
             raise AugmentError(f"step {step.name} returned {len(results)} results for {len(work)} conversations")
         for (rec, branch, variant, vpath, ctx), child in zip(work, results):
+            if isinstance(child, VariantRejected):
+                rec.outcomes.append(Outcome(None, str(child), step.name))
+                continue
             if isinstance(child, AugmentError):
                 raise child
             if isinstance(child, Exception):
                 why = f"step {step.name} failed: {type(child).__name__}: {child}"
                 rec.outcomes.append(Outcome(None, why, step.name, failed=True))
                 continue
-            problem = _check(branch.conv, child, ctx)
+            problem = _check(branch.conv, child, ctx, step.augmenter.rewrites)
             if problem:
                 rec.outcomes.append(Outcome(None, problem, step.name))
                 continue
@@ -180,8 +187,27 @@ class Engine:
             languages = branch.languages if branch.languages and len(child.turns) == len(branch.conv.turns) else None
             rec.current.append(_Branch(child, branch.chain + [{**described, "variant": variant}], vpath, languages))
 
+    def estimate(self, conversations) -> dict[str, int]:
+        """Requests and prompt tokens the chain's model steps need at least,
+        each step's prompts built on the source conversation (--dry-run)."""
+        total = {"records": 0, "requests": 0, "prompt_tokens": 0}
+        for ordinal, conv in enumerate(conversations):
+            total["records"] += 1
+            protector = self.protector.with_words(t.name for t in conv.turns if t.name)
+            multiplier = 1
+            for index, step in enumerate(self.steps):
+                if getattr(step.augmenter, "needs_model", False):
+                    turns = frozenset(i for i, t in enumerate(conv.turns) if t.role in step.touched_roles)
+                    seed = self.derive(ordinal, f"{index}.0/")
+                    ctx = StepContext(random.Random(seed), step.touched_roles, protector, seed, turns, None, 0)
+                    requests, tokens = step.augmenter.estimate(conv, ctx)
+                    total["requests"] += multiplier * step.variants * requests
+                    total["prompt_tokens"] += multiplier * step.variants * tokens
+                multiplier *= step.variants
+        return total
+
     def _provenance(self, conv: Conversation, chain: list[dict[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {"source": _source(conv), "seed": self.seed, "chain": chain, "model": None}
+        out: dict[str, Any] = {"source": _source(conv), "seed": self.seed, "chain": chain, "model": self.model if chain else None}
         earlier = conv.provenance or {}
         if earlier.get("repairs"):
             out["repairs"] = earlier["repairs"]
@@ -206,7 +232,7 @@ def _source(conv: Conversation) -> dict[str, Any]:
     return out
 
 
-def _check(before: Conversation, after: Conversation, ctx: StepContext) -> str | None:
+def _check(before: Conversation, after: Conversation, ctx: StepContext, rewrites: frozenset[str]) -> str | None:
     """Why ``after`` may not be kept, or None: a turn changed that the step may
     not touch, or a protected span lost from a turn it changed."""
     for i, (old, new) in enumerate(zip(before.turns, after.turns)):
@@ -214,7 +240,7 @@ def _check(before: Conversation, after: Conversation, ctx: StepContext) -> str |
             continue
         if i not in ctx.turns:
             return f"changed turn {i + 1}, which this step may not touch"
-        lost = ctx.protector.missing(old.content, new.content)
+        lost = ctx.protector.missing(old.content, new.content, rewrites)
         if lost:
             return f"protected span {lost[0]!r} changed"
     return None

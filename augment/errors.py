@@ -33,3 +33,9 @@ class StopRun(AugmentError):
         super().__init__(f"{location}: {reason}")
         self.location = location
         self.reason = reason
+
+
+class VariantRejected(Exception):
+    """One variant cannot be made (a model's answer failed its checks, the
+    budget is spent): the variant is dropped with this reason, the run goes on.
+    Raised by augmenters; not an AugmentError, which stops the run."""

@@ -224,6 +224,13 @@ class RecordJob:
             self._encode(result, self.output or fmt, outcomes)
         return results
 
+    def decoded(self, path: str) -> Iterator[Conversation]:
+        """The conversations of ``path`` that decode (repaired if asked); for estimates."""
+        for raw in read_raw(path, self.fixed_input):
+            item = self._decode(Result(raw.location), raw)
+            if item is not None:
+                yield item[1]
+
     def _decode(self, result: Result, raw: Raw) -> tuple[Format, Conversation] | None:
         if raw.error is not None:
             result.rejects.append(raw.error)

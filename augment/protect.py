@@ -25,14 +25,25 @@ DEFAULT_PATTERNS: tuple[tuple[str, str], ...] = (
 )
 
 
+#: Everything: an augmenter whose ``rewrites`` is ALL writes new text, and no span is checked.
+ALL = frozenset({"*"})
+KINDS = tuple(kind for kind, _ in DEFAULT_PATTERNS) + ("pattern", "name")
+
+
 class Protector:
+    """Finds protected spans; each match is of one kind (``action``, ``name`` ...)."""
+
     def __init__(self, words: Iterable[str] = (), regexes: Iterable[str] = ()) -> None:
-        parts = [p for _, p in DEFAULT_PATTERNS]
-        parts += [re.compile(r).pattern for r in regexes]
+        self._parts: list[tuple[str, str]] = list(DEFAULT_PATTERNS)
+        self._parts += [("pattern", re.compile(r).pattern) for r in regexes]
         names = _names_pattern(words)
         if names:
-            parts.append(names)
-        self.pattern = re.compile("|".join(f"(?:{p})" for p in parts), re.S)
+            self._parts.append(("name", names))
+        self._compile()
+
+    def _compile(self) -> None:
+        self._kinds = [kind for kind, _ in self._parts]
+        self.pattern = re.compile("|".join(f"(?P<k{i}>{p})" for i, (_, p) in enumerate(self._parts)), re.S)
 
     def with_words(self, words: Iterable[str]) -> "Protector":
         """A protector that also guards ``words`` (names from a record)."""
@@ -40,8 +51,13 @@ class Protector:
         if not names:
             return self
         clone = Protector.__new__(Protector)
-        clone.pattern = re.compile(f"{self.pattern.pattern}|(?:{names})", re.S)
+        clone._parts = self._parts + [("name", names)]
+        clone._compile()
         return clone
+
+    def kinds(self, text: str) -> list[tuple[str, str]]:
+        """``(kind, span)`` for every protected span of ``text``, in order."""
+        return [(self._kinds[int(m.lastgroup[1:])], m.group(0)) for m in self.pattern.finditer(text)]
 
     def spans(self, text: str) -> list[str]:
         return [m.group(0) for m in self.pattern.finditer(text)]
@@ -73,9 +89,12 @@ class Protector:
             out.append(piece[:start] + fn(core) + piece[start + len(core) :])
         return "".join(out)
 
-    def missing(self, before: str, after: str) -> list[str]:
-        """Protected spans of ``before`` that ``after`` no longer holds."""
-        need = Counter(self.spans(before))
+    def missing(self, before: str, after: str, allow: frozenset[str] = frozenset()) -> list[str]:
+        """Protected spans of ``before`` that ``after`` no longer holds, except
+        the kinds in ``allow`` (an augmenter's ``rewrites``; ALL: none checked)."""
+        if allow == ALL:
+            return []
+        need = Counter(span for kind, span in self.kinds(before) if kind not in allow)
         lost = []
         for span, count in need.items():
             if after.count(span) < count:

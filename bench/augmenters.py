@@ -18,8 +18,10 @@ What it does:
    for backtranslate, Apertium's start);
 3. measures ``augment run CORPUS -o OUT --seed 1 --no-originals --workers W -q
    synonym --rate 0.15`` and ``... backtranslate --via spa`` for W = 1 and 2,
-   and checks that the outputs of W=1 and W=2 are byte-identical (the product
-   promises the same output for any number of workers);
+   and checks that every run's output (each of the ``--repeat`` runs, W=1 and
+   W=2) is byte-identical to the first W=1 run's: the product promises the same
+   output for any number of workers. This is done for the 1-conversation runs
+   of step 2 as well;
 4. measures the baseline, raw nlpaug ``naw.SynonymAug(aug_src='wordnet',
    aug_p=0.15)`` over the same turn texts in one process. nltk has no POS
    tagger model here and nlpaug would download one, so the child points
@@ -38,9 +40,14 @@ Every job runs as its own child process under GNU time, as in
 reaped children is a maximum, not a sum), and the CPU seconds in the JSON are
 the whole tree's.
 
-A job that fails, an output with the wrong number of lines, or outputs of
-W=1 and W=2 that differ make the benchmark fail (exit status 1) after the
-table is printed, so the numbers that were measured are still shown.
+A run that fails, an output with the wrong number of lines, outputs that
+differ, or a change to the package's source files while the benchmark runs
+(their sha256 is taken before and after: an editable install picks edits up
+at once, and the runs would mix versions) make the benchmark fail (exit
+status 1) after the table is printed, so what was measured is still shown;
+every run is attempted, so a failure's rate is shown too. A run's stderr is
+echoed (it should be empty under ``-q``). The share of CPU idle just before
+the start is printed: the figures mean little if something else was running.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ import argparse
 import hashlib
 import json
 import sys
+import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
@@ -192,37 +200,81 @@ def measure_baseline(me: str, texts_path: Path, result_path: Path, n: int, turns
 # -- the augment runs ----------------------------------------------------------------
 
 
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def run_step(augment: str, step: str, corpus: Path, out: Path, n: int, turns: int, workers: int, seed: int, repeat: int, label: str) -> dict:
+    """Best of ``repeat`` runs; every run's output is checked and its digest kept."""
     cmd = [augment, "run", str(corpus), "-o", str(out), "--seed", str(seed), "--no-originals", "--workers", str(workers), "-q", *STEPS[step]]
     name = f"augment run {step}{label}"
     print(f"{name}, {workers} worker(s) ...", file=sys.stderr)
+    runs, errors, digests = [], [], []
+    for _ in range(repeat):
+        try:
+            runs.append(measure(name, cmd, out, n, "conversations", 1))
+            digests.append(digest(out))
+        except BenchError as exc:
+            print(f"  {exc}", file=sys.stderr)
+            errors.append(str(exc))
+    best = min(runs, key=lambda r: r["seconds"]) if runs else None
+    seconds = best["seconds"] if best else None
+    return {
+        "job": name,
+        "kind": step,
+        "workers": workers,
+        "command": cmd,
+        "conversations": n,
+        "turns": turns,
+        "seconds": seconds,
+        "all_seconds": [r["seconds"] for r in runs],
+        "all_cpu_seconds": [r["all_cpu_seconds"][0] for r in runs],
+        "conversations_per_s": n / seconds if seconds else None,
+        "turns_per_s": turns / seconds if seconds else None,
+        "peak_rss_mib": max(r["peak_rss_mib"] for r in runs) if runs else None,
+        "failed_runs": len(errors),
+        "errors": errors,
+        "output_sha256": digests,
+    }
+
+
+def compare_outputs(group: list[dict]) -> str | None:
+    """None when every run of every workers count wrote the same bytes, else why not."""
+    reference = group[0]
+    if not reference["output_sha256"]:
+        return f"nothing to compare: every run with {reference['workers']} worker(s) failed"
+    expected = reference["output_sha256"][0]
+    for row in group:
+        for number, value in enumerate(row["output_sha256"], 1):
+            if value != expected:
+                return (
+                    f"run {number} with {row['workers']} worker(s) wrote different bytes from run 1 with "
+                    f"{reference['workers']} (sha256 {value[:12]} != {expected[:12]})"
+                )
+    return None
+
+
+def source_fingerprint() -> dict[str, str]:
+    """sha256 of every Python file of the package and its plugins (editable install)."""
+    root = Path(__file__).resolve().parent.parent
+    files = sorted(p for folder in ("augment", "plugins") for p in (root / folder).rglob("*.py"))
+    return {str(p.relative_to(root)): digest(p) for p in files}
+
+
+def cpu_idle(seconds: float = 1.0) -> float:
+    """Share of all CPUs idle over ``seconds`` (from /proc/stat; NaN elsewhere)."""
+    def sample() -> list[int]:
+        with open("/proc/stat") as fh:
+            return [int(v) for v in fh.readline().split()[1:]]
+
     try:
-        row = measure(name, cmd, out, n, "conversations", repeat)
-        row["error"] = None
-    except BenchError as exc:
-        print(f"  {exc}", file=sys.stderr)
-        row = {"job": name, "command": cmd, "conversations": n, "seconds": None, "conversations_per_s": None, "peak_rss_mib": None, "error": str(exc)}
-    row.update(kind=step, workers=workers, turns=turns)
-    row["turns_per_s"] = turns / row["seconds"] if row["seconds"] else None
-    return row
-
-
-def first_difference(a: Path, b: Path) -> str:
-    with open(a, "rb") as fa, open(b, "rb") as fb:
-        for number, (la, lb) in enumerate(zip(fa, fb), 1):
-            if la != lb:
-                return f"first difference on line {number}"
-    return "one output is a prefix of the other"
-
-
-def same_output(rows: list[dict], outs: list[Path]) -> str | None:
-    """None when the outputs of all workers counts are byte-identical, else why not."""
-    if any(r["error"] for r in rows):
-        return "not compared: a run failed"
-    digests = [hashlib.sha256(p.read_bytes()).hexdigest() for p in outs]
-    if len(set(digests)) == 1:
-        return None
-    return f"{outs[0].name} and {outs[1].name} differ: {first_difference(outs[0], outs[1])}"
+        a = sample()
+        time.sleep(seconds)
+        b = sample()
+    except OSError:
+        return float("nan")
+    delta = [y - x for x, y in zip(a, b)]
+    return (delta[3] + delta[4]) / sum(delta) if sum(delta) else float("nan")
 
 
 # -- reporting -----------------------------------------------------------------------
@@ -234,11 +286,18 @@ def table(rows: list[dict]) -> str:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        if r.get("error"):
-            out.append(f"| {r['job']} | {r['workers']} | {r['conversations']:,} | FAILED | - | - | - |")
+        job = r["job"]
+        if r.get("failed_runs"):
+            job += f" **FAILED in {r['failed_runs']} of {r['failed_runs'] + len(r['all_seconds'])} runs**"
+            if r["seconds"] is not None:
+                job += "; figures from the runs that passed"
+        if r.get("identical") is False:
+            job += " **OUTPUT DIFFERS**"
+        if r["seconds"] is None:
+            out.append(f"| {job} | {r['workers']} | {r['conversations']:,} | FAILED | - | - | - |")
             continue
         out.append(
-            f"| {r['job']} | {r['workers']} | {r['conversations']:,} | {r['seconds']:.2f} | "
+            f"| {job} | {r['workers']} | {r['conversations']:,} | {r['seconds']:.2f} | "
             f"{r['conversations_per_s']:,.1f} | {r['turns_per_s']:,.1f} | {r['peak_rss_mib']:.1f} |"
         )
     return "\n".join(out)
@@ -271,8 +330,6 @@ def main(argv: list[str] | None = None) -> None:
     if args.n < 1 or args.repeat < 1:
         parser.error("--n and --repeat must be at least 1")
 
-    import tempfile
-
     augment = find_augment(args.augment)
     tmp = None
     if args.workdir:
@@ -283,6 +340,9 @@ def main(argv: list[str] | None = None) -> None:
         work = Path(tmp.name)
     failures: list[str] = []
     rows: list[dict] = []
+    source_before = source_fingerprint()
+    idle_before = cpu_idle()
+    print(f"CPU idle before the start: {idle_before:.0%}", file=sys.stderr)
     try:
         corpus = work / "corpus.sharegpt.jsonl"
         single = work / "one.sharegpt.jsonl"
@@ -303,32 +363,39 @@ def main(argv: list[str] | None = None) -> None:
         jobs = [("synonym", single, 1, one["turns"], " (1 conversation: start cost)"), ("backtranslate", single, 1, one["turns"], " (1 conversation: start cost)")]
         jobs += [("synonym", corpus, args.n, stats["turns"], ""), ("backtranslate", corpus, args.n, stats["turns"], "")]
         for step, source, n, turns, label in jobs:
-            group, outs = [], []
-            for workers in WORKERS:
-                out = work / f"out.{step}.n{n}.w{workers}.jsonl"
-                row = run_step(augment, step, source, out, n, turns, workers, args.seed, args.repeat, label)
-                if row["error"]:
-                    failures.append(f"{row['job']} with {workers} worker(s) failed: {row['error'].splitlines()[0]}")
-                group.append(row)
-                outs.append(out)
-            why = same_output(group, outs)
+            group = [run_step(augment, step, source, work / f"out.{step}.n{n}.w{w}.jsonl", n, turns, w, args.seed, args.repeat, label) for w in WORKERS]
             for row in group:
-                row["identical_across_workers"] = why is None
+                if row["failed_runs"]:
+                    first = row["errors"][0].splitlines()
+                    why = next((line for line in first if line.startswith("Error")), first[0])
+                    failures.append(f"{row['job']}, {row['workers']} worker(s): {row['failed_runs']} of {args.repeat} runs failed ({why[:300]})")
+            why = compare_outputs(group)
+            for row in group:
+                row["identical"] = why is None
             if why is None:
-                print(f"  outputs of {', '.join(map(str, WORKERS))} worker(s) are byte-identical", file=sys.stderr)
+                runs = sum(len(r["output_sha256"]) for r in group)
+                print(f"  all {runs} outputs ({', '.join(map(str, WORKERS))} workers) are byte-identical", file=sys.stderr)
             else:
-                print(f"  OUTPUTS NOT VERIFIED: {why}", file=sys.stderr)
-                failures.append(f"augment run {step}{label}: W=1 and W=2 outputs not byte-identical ({why})")
+                print(f"  OUTPUTS NOT THE SAME: {why}", file=sys.stderr)
+                failures.append(f"augment run {step}{label}: outputs not byte-identical across workers: {why}")
             rows.extend(group)
 
         print("baseline: raw nlpaug SynonymAug ...", file=sys.stderr)
         me = str(Path(__file__).resolve())
-        rows.append(measure_baseline(me, texts_path, work / "baseline.json", args.n, stats["turns"], args.seed, args.repeat))
+        try:
+            rows.append(measure_baseline(me, texts_path, work / "baseline.json", args.n, stats["turns"], args.seed, args.repeat))
+        except BenchError as exc:
+            print(f"  {exc}", file=sys.stderr)
+            failures.append(f"the baseline failed: {str(exc)[:500]}")
     finally:
         if tmp is not None:
             tmp.cleanup()
 
-    info = {**machine(), **versions()}
+    changed = sorted(set(source_before.items()) ^ set(source_fingerprint().items()))
+    if changed:
+        files = sorted({path for path, _ in changed})
+        failures.append(f"the package's source changed while the benchmark ran ({', '.join(files)}): the runs may mix versions")
+    info = {**machine(), **versions(), "cpu_idle_before_start": idle_before}
     print()
     print(table(rows))
     print()
@@ -337,18 +404,18 @@ def main(argv: list[str] | None = None) -> None:
         f"{info.get('cpu', 'cpu unknown')}, {info['platform']}; nlpaug {info['nlpaug']}, nltk {info['nltk']}; "
         f"corpus: {args.n:,} conversations cycling the {stats['records_in_sample']} records of {SAMPLE.name}, "
         f"{stats['turns']:,} turns ({stats['distinct_turns']} distinct); best of {args.repeat}; "
-        f"peak memory from {info['peak_rss_from']} (largest single process)"
+        f"peak memory from {info['peak_rss_from']} (largest single process); CPU idle before the start {idle_before:.0%}"
     )
-    base = rows[-1]
-    print(
-        f"baseline: {BASELINE_NOTE}; aug_max=10 (nlpaug's default); {base['texts_changed']}/{base['turns']} texts changed; "
-        f"only the augmentation loop is timed: WordNet load {base['wordnet_load_seconds']:.2f} s, "
-        f"imports {base['import_seconds']:.2f} s, whole process {base['wall_seconds']:.2f} s"
-    )
+    for base in (r for r in rows if r["kind"] == "baseline"):
+        print(
+            f"baseline: {BASELINE_NOTE}; aug_max=10 (nlpaug's default); {base['texts_changed']}/{base['turns']} texts changed; "
+            f"only the augmentation loop is timed: WordNet load {base['wordnet_load_seconds']:.2f} s, "
+            f"imports {base['import_seconds']:.2f} s, whole process {base['wall_seconds']:.2f} s"
+        )
     start = {(r["kind"], r["workers"]): r for r in rows if r["conversations"] == 1 and r.get("kind") in STEPS}
     for r in rows:
         s = start.get((r.get("kind"), r["workers"]))
-        if r["conversations"] == 1 or s is None or r.get("error") or s.get("error"):
+        if r["conversations"] == 1 or s is None or r["seconds"] is None or s["seconds"] is None:
             continue
         extra = r["seconds"] - s["seconds"]
         rate = f"{(r['conversations'] - 1) / extra:,.1f} conversations/s" if extra > 0 else "not measurable"
@@ -369,6 +436,7 @@ def main(argv: list[str] | None = None) -> None:
                     "baseline_note": BASELINE_NOTE,
                     "jobs": rows,
                     "failures": failures,
+                    "source_sha256": source_before,
                 },
                 indent=2,
             )

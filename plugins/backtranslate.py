@@ -1,7 +1,9 @@
 """Back-translation through Apertium, offline.
 
 English turns go to a pivot language and back (``--via spa`` by default; the
-pivots offered are the installed Apertium pairs that go both ways). A whole
+pivots offered are the installed Apertium pairs that go both ways). With
+``--model``, the run's language model translates instead, from and to any
+language (two requests per conversation). A whole
 batch of turns goes through one Apertium pipeline per direction, one line per
 line of text. Protected spans are swapped for placeholders that Apertium
 passes through untouched, and put back afterwards; a line whose placeholders
@@ -18,9 +20,11 @@ import subprocess
 from pathlib import Path
 
 import augment
-from augment.augmenters import Augmenter, Option, StepContext
+from augment.augmenters import Option, StepContext
 from augment.conversation import ASSISTANT, USER, Conversation
-from augment.errors import AugmentError
+from augment.errors import AugmentError, UsageError, VariantRejected
+from augment.llm_augmenter import COMMON_OPTIONS, LLMAugmenter, language_name
+from augment.prompting import string_list
 
 MODES_DIRS = ("/usr/share/apertium/modes", "/usr/local/share/apertium/modes")
 SOURCE = "eng"
@@ -94,25 +98,68 @@ class Apertium:
         return [MARKS.sub("", line) for line in out]
 
 
-class BackTranslate(Augmenter):
+class BackTranslate(LLMAugmenter):
     name = "backtranslate"
-    summary = "back-translation through an Apertium pivot language, offline"
+    summary = "back-translation through a pivot language: Apertium offline, or --model for any language pair"
     roles = (USER, ASSISTANT)
     languages = frozenset({"en"})
-    batch_size = 256
-    options = (Option("via", str, "spa", "pivot language (an installed Apertium pair, ISO 639-3)", check=_check_pivot),)
+    wants_language = False
+    template = "translate.txt"
+    options = (
+        Option("via", str, "spa", "pivot language: an installed Apertium pair (ISO 639-3), or with --model any language"),
+        Option("model", bool, False, "translate with the run's --model instead of Apertium"),
+    ) + COMMON_OPTIONS
 
     def __init__(self, **values):
         super().__init__(**values)
         self.apertium = Apertium()
+        if self.values["model"]:
+            self.languages = None  # the model translates from any language
+            self.wants_language = True
+        else:
+            problem = _check_pivot(self.values["via"])
+            if problem:
+                raise UsageError(f"backtranslate --via {problem}")
 
-    def augment(self, conversation: Conversation, context: StepContext) -> Conversation:
-        result = self.augment_many([(conversation, context)])[0]
-        if isinstance(result, Exception):
-            raise result
-        return result
+    @property
+    def needs_model(self) -> bool:
+        return bool(self.values["model"])
 
     def augment_many(self, items: list[tuple[Conversation, StepContext]]) -> list[Conversation | Exception]:
+        if self.values["model"]:
+            return super().augment_many(items)
+        return self._apertium_many(items)
+
+    # -- through a model -----------------------------------------------------------
+    def estimate(self, conversation, context):
+        requests, tokens = super().estimate(conversation, context)
+        return 2 * requests, 2 * tokens  # there and back
+
+    def messages(self, conversation, context):
+        masked = [_mask(conversation.turns[i].content, context)[0] for i in sorted(context.turns)]
+        return self.prompt().render(target=self.values["via"], texts=masked, count=str(len(masked)))
+
+    def _one(self, conversation: Conversation, context: StepContext) -> Conversation:
+        indices = sorted(context.turns)
+        masked = [_mask(conversation.turns[i].content, context) for i in indices]
+        source = language_name(context.language)
+
+        def texts(answer):
+            return string_list(answer, "turns", len(indices))
+
+        there = self.ask(self.prompt().render(target=self.values["via"], texts=[m for m, _ in masked], count=str(len(indices))), context.seed, texts)
+        back = self.ask(self.prompt().render(target=source, texts=there, count=str(len(indices))), context.seed + 1000, texts)
+        self.check_language(back, context)
+        out = conversation.copy()
+        for i, (line, spans), text in zip(indices, masked, back):
+            restored = _unmask(text, spans, None)
+            if restored is None:
+                raise VariantRejected("the model moved or dropped a protected span's placeholder")
+            out.turns[i].content = restored
+        return out
+
+    # -- through Apertium ------------------------------------------------------------
+    def _apertium_many(self, items: list[tuple[Conversation, StepContext]]) -> list[Conversation | Exception]:
         # Cut every changeable turn into lines, protected spans masked.
         lines: list[str] = []
         index: dict[str, int] = {}
@@ -158,16 +205,18 @@ def _mask(line: str, ctx: StepContext) -> tuple[str, list[str]]:
     return "".join(pieces), spans
 
 
-def _unmask(text: str, spans: list[str], original: str) -> str:
-    """The translated line with its spans back, spaced like the original."""
-    if "  " not in original:
-        text = re.sub(r" {2,}", " ", text)  # Apertium leaves a gap where it drops a word
-    core = text.strip()
-    text = original[: len(original) - len(original.lstrip())] + core + original[len(original.rstrip()) :]
+def _unmask(text: str, spans: list[str], original: str | None):
+    """The translated line with its spans back, spaced like the original; if
+    a placeholder did not survive, ``original`` (None: say so with None)."""
+    if original is not None:
+        if "  " not in original:
+            text = re.sub(r" {2,}", " ", text)  # Apertium leaves a gap where it drops a word
+        core = text.strip()
+        text = original[: len(original) - len(original.lstrip())] + core + original[len(original.rstrip()) :]
     for n, span in enumerate(spans):
         mark = _placeholder(n)
         if text.count(mark) != 1:
-            return original  # Apertium moved or dropped a placeholder: keep the line
+            return original
         text = text.replace(mark, span)
     return text
 

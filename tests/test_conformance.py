@@ -4,10 +4,12 @@ shown to catch the faults they promise to catch."""
 from __future__ import annotations
 
 import pytest
+from fake_model import answer
 
 from augment import plugins
 from augment.augmenters import Augmenter, TextAugmenter
-from augment.testing import check_augmenter, check_filter, check_format, run_augmenter
+from augment.llm import LLMClient, ModelSettings
+from augment.testing import ScriptedLLM, check_augmenter, check_filter, check_format, run_augmenter
 from augment.testing.conformance import conversations
 
 REG = plugins.load()
@@ -20,9 +22,32 @@ def builtin(kind: str) -> list[str]:
     return sorted(name for (k, name), plugin in owners.items() if k == kind and plugin in BUILTIN)
 
 
-@pytest.mark.parametrize("name", builtin("augmenters"))
+MODEL_OPTIONS = {
+    "dialogue-extension": {"turns": 2},
+    "style-transfer": {"style": "terse noir detective"},
+    "scene-transfer": {"scene": "a rainy night market"},
+    "new-dialogue": {"axes": "mood=tired,cheerful; place=harbor,market", "turns": 4},
+    "backtranslate-model": {"model": True, "via": "Spanish"},
+}
+
+
+@pytest.mark.parametrize("name", [n for n in builtin("augmenters") if n not in MODEL_OPTIONS])
 def test_builtin_augmenters_conform(name):
     check_augmenter(REG.augmenters[name], OPTIONS.get(name))
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_OPTIONS))
+def test_builtin_model_augmenters_conform_through_the_scripted_server(name):
+    with ScriptedLLM(responder=answer) as server:
+        client = LLMClient(ModelSettings("openai/fake", server.url, concurrency=4))
+        check_augmenter(REG.augmenters[name.replace("-model", "")], MODEL_OPTIONS[name], client=client)
+        assert server.requests and all(r["model"] == "fake" for r in server.requests)
+
+
+def test_every_builtin_augmenter_is_checked():
+    model_steps = {n.replace("-model", "") for n in MODEL_OPTIONS}
+    assert set(builtin("augmenters")) <= model_steps | {"typos", "synonym", "backtranslate"}
+    assert {"dialogue-extension", "scene-transfer", "style-transfer", "new-dialogue"} <= set(builtin("augmenters"))
 
 
 @pytest.mark.parametrize("name", [n for n in builtin("formats") if REG.formats[n].writable])

@@ -53,11 +53,15 @@ def run_augmenter(
     roles: tuple[str, ...] | None = None,
     options: dict[str, Any] | None = None,
     keep_originals: bool = False,
+    client: Any = None,
 ) -> list[list[Outcome]]:
     """Run one step over conversations as ``augment run`` would: per
-    conversation, the outcomes (variants, and what was dropped and why)."""
+    conversation, the outcomes (variants, and what was dropped and why).
+    ``client``: an ``augment.llm.LLMClient`` for steps that ask a model."""
     if isinstance(augmenter, type):
         augmenter = augmenter(**(options or {}))
+    if client is not None:
+        augmenter.use(client, {})
     engine = Engine([Step(augmenter, variants, roles)], seed=seed, keep_originals=keep_originals, protector=Protector())
     engine.setup()
     items = list(convs if convs is not None else conversations())
@@ -68,17 +72,20 @@ def _texts(outcomes: list[list[Outcome]]) -> list[list[Any]]:
     return [[(o.conversation.text_key() if o.conversation else None, o.reason, o.skipped_turns) for o in row] for row in outcomes]
 
 
-def check_augmenter(cls: type[Augmenter], options: dict[str, Any] | None = None, convs: list[Conversation] | None = None) -> None:
+def check_augmenter(
+    cls: type[Augmenter], options: dict[str, Any] | None = None, convs: list[Conversation] | None = None, client: Any = None
+) -> None:
     """Same seed, same output; protected spans survive; provenance is there;
     roles not chosen stay untouched; languages it does not handle pass
-    through; the input is never changed; it can go to a worker process."""
+    through; the input is never changed; it can go to a worker process.
+    Give a ``client`` (an LLMClient on the ``llm_server``) for model steps."""
     options = options or {}
     corpus = convs if convs is not None else conversations()
     before = copy.deepcopy(corpus)
     failures: list[str] = []
 
-    first = run_augmenter(cls, corpus, seed=11, variants=2, options=options)
-    again = run_augmenter(cls, corpus, seed=11, variants=2, options=options)
+    first = run_augmenter(cls, corpus, seed=11, variants=2, options=options, client=client)
+    again = run_augmenter(cls, corpus, seed=11, variants=2, options=options, client=client)
     if _texts(first) != _texts(again):
         failures.append("the same seed gave different output")
     if [c.text_key() for c in corpus] != [c.text_key() for c in before]:
@@ -102,7 +109,7 @@ def check_augmenter(cls: type[Augmenter], options: dict[str, Any] | None = None,
             failures.append(f"provenance missing or wrong: {prov!r}")
             break
 
-    only_user = run_augmenter(cls, corpus, seed=3, roles=(USER,), options=options)
+    only_user = run_augmenter(cls, corpus, seed=3, roles=(USER,), options=options, client=client)
     for source, row in zip(corpus, only_user):
         for o in row:
             if o.conversation is None:
@@ -112,7 +119,8 @@ def check_augmenter(cls: type[Augmenter], options: dict[str, Any] | None = None,
                     failures.append(f"--roles user changed a {old.role} turn")
                     break
 
-    if cls.languages is not None and "zh" not in cls.languages:
+    languages = cls(**options).languages  # an instance may differ from its class (backtranslate --model)
+    if languages is not None and "zh" not in languages:
         for source, row in zip(corpus, first):
             if is_chinese(source):
                 if any(o.conversation is not None for o in row):

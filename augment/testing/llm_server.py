@@ -50,6 +50,9 @@ class ScriptedLLM:
         #: Every request's headers, in the same order.
         self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
+        #: Most requests being answered at the same moment (to see concurrency).
+        self.max_in_flight = 0
+        self._in_flight = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -94,10 +97,16 @@ class ScriptedLLM:
                 with llm._lock:
                     llm.requests.append(body)
                     llm.headers.append(dict(self.headers))
-                reply = llm._next(body)
-                wait = reply.delay + llm.latency
-                if wait:
-                    time.sleep(wait)
+                    llm._in_flight += 1
+                    llm.max_in_flight = max(llm.max_in_flight, llm._in_flight)
+                try:
+                    reply = llm._next(body)
+                    wait = reply.delay + llm.latency
+                    if wait:
+                        time.sleep(wait)
+                finally:
+                    with llm._lock:
+                        llm._in_flight -= 1
                 payload = reply.raw if reply.raw is not None else llm._completion(body, reply)
                 try:
                     self.send_response(reply.status)

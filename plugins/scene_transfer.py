@@ -1,0 +1,76 @@
+"""Move a conversation into another setting, keeping roles, turn count, what
+each turn does and who the character is; the system prompt's scene follows (a model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import augment
+from augment.augmenters import Option, StepContext
+from augment.conversation import ASSISTANT, SYSTEM, USER, Conversation
+from augment.errors import UsageError, VariantRejected
+from augment.llm_augmenter import COMMON_OPTIONS, LLMAugmenter, character, dialogue_json, language_name
+from augment.prompting import string_list
+
+
+class SceneTransfer(LLMAugmenter):
+    name = "scene-transfer"
+    summary = "move a conversation into another setting (--scene, or one drawn from --scenes FILE), same turns and roles (model)"
+    roles = (SYSTEM, USER, ASSISTANT)
+    template = "scene_transfer.txt"
+    # A new setting brings new actions, directions and details; names and placeholders stay.
+    rewrites = frozenset({"action", "direction", "number", "url", "e-mail", "inline code"})
+    options = (
+        Option("scene", str, None, "the new setting, e.g. 'a rainy night market'"),
+        Option("scenes", str, None, "a file of settings, one per line; each variant draws one"),
+    ) + COMMON_OPTIONS
+
+    def __init__(self, **values):
+        super().__init__(**values)
+        self.scene_list: list[str] = []
+        if self.values["scenes"]:
+            try:
+                lines = Path(self.values["scenes"]).read_text(encoding="utf-8").splitlines()
+            except OSError as exc:
+                raise UsageError(f"scene-transfer --scenes {self.values['scenes']}: {exc.strerror}") from None
+            self.scene_list = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+        if self.values["scene"]:
+            self.scene_list.append(self.values["scene"])
+        if not self.scene_list:
+            raise UsageError("scene-transfer needs --scene TEXT or --scenes FILE")
+
+    def scene(self, context: StepContext) -> str:
+        return self.scene_list[context.seed % len(self.scene_list)]
+
+    def variables(self, conversation, context, persona) -> dict[str, Any]:
+        return {
+            "character": character(conversation, persona),
+            "system": conversation.system or "(none)",
+            "dialogue": dialogue_json(conversation),
+            "scene": self.scene(context),
+            "count": str(len(conversation.dialogue)),
+            "language": language_name(context.language),
+        }
+
+    def read(self, answer: dict[str, Any], conversation: Conversation, context: StepContext) -> Conversation:
+        offset = 1 if conversation.system is not None else 0
+        texts = string_list(answer, "turns", len(conversation.dialogue))
+        self.check_language(texts, context)
+        out = conversation.copy()
+        for i, text in enumerate(texts, offset):
+            if i in context.turns:
+                self.check_spans(conversation.turns[i].content, text, context)
+                out.turns[i].content = text
+        if offset and 0 in context.turns:
+            system = answer.get("system")
+            if not isinstance(system, str) or not system.strip():
+                raise VariantRejected("'system' must be the rewritten system prompt")
+            out.turns[0].content = system.strip()
+        out.extra = {**out.extra, "scene": self.scene(context)}
+        return out
+
+
+@augment.hookimpl
+def register_augmenters(register):
+    register(SceneTransfer)

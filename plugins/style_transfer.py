@@ -1,0 +1,53 @@
+"""Rewrite the chosen roles' turns in a target style or register, keeping
+meaning, persona facts, language and protected spans (a model)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import augment
+from augment.augmenters import Option, StepContext
+from augment.conversation import ASSISTANT, Conversation
+from augment.errors import UsageError
+from augment.llm_augmenter import COMMON_OPTIONS, LLMAugmenter, character, dialogue_json, language_name
+from augment.prompting import string_list
+
+
+class StyleTransfer(LLMAugmenter):
+    name = "style-transfer"
+    summary = "rewrite the chosen roles' turns in a style (--style 'terse noir detective'), meaning and spans kept (model)"
+    roles = (ASSISTANT,)
+    template = "style_transfer.txt"
+    options = (Option("style", str, None, "the target style or register"),) + COMMON_OPTIONS
+
+    def __init__(self, **values):
+        super().__init__(**values)
+        if not self.values["style"]:
+            raise UsageError("style-transfer needs --style TEXT")
+
+    def variables(self, conversation, context, persona) -> dict[str, Any]:
+        targets = [{"turn": i, "role": conversation.turns[i].role, "content": conversation.turns[i].content} for i in sorted(context.turns)]
+        return {
+            "character": character(conversation, persona),
+            "dialogue": dialogue_json(conversation),
+            "style": self.values["style"],
+            "targets": json.dumps(targets, ensure_ascii=False, indent=1),
+            "count": str(len(targets)),
+            "language": language_name(context.language),
+        }
+
+    def read(self, answer: dict[str, Any], conversation: Conversation, context: StepContext) -> Conversation:
+        indices = sorted(context.turns)
+        texts = string_list(answer, "turns", len(indices))
+        self.check_language(texts, context)
+        out = conversation.copy()
+        for i, text in zip(indices, texts):
+            self.check_spans(conversation.turns[i].content, text, context)
+            out.turns[i].content = text
+        return out
+
+
+@augment.hookimpl
+def register_augmenters(register):
+    register(StyleTransfer)

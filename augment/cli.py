@@ -64,6 +64,8 @@ def input_options(fn):
         click.option("--opener", default="Hello.", show_default=True, help="The user turn --greeting insert-user puts before a greeting."),
         click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True, help="Stop at the first bad record, or reject it and go on."),
         click.option("--rejects", type=click.Path(dir_okay=False), help="Where rejected records go with their reason (default with --on-error skip: OUT.rejects.jsonl)."),
+        click.option("--expand-placeholders", is_flag=True, help="Write {{char}}/<BOT> as the character's name (its persona's, or the assistant's speaker name) and {{user}}/<USER> as --user-name."),
+        click.option("--user-name", default="User", show_default=True, help="The name --expand-placeholders gives {{user}}."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary."),
     ]
     for option in reversed(options):
@@ -202,7 +204,7 @@ def main() -> None:
 @click.option("--to", metavar="FORMAT", help="Output format (default: the input's).")
 @click.option("-o", "--output", default=STDIO, show_default=True, help="Output file (.json: one array, otherwise JSON Lines); - for stdout.")
 @input_options
-def convert(input, to, output, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, quiet):
+def convert(input, to, output, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, expand_placeholders, user_name, quiet):
     """Convert IN (a file, or - for stdin) to another format, losing nothing.
 
     What the target format cannot hold is refused per record, with the reason.
@@ -213,6 +215,7 @@ def convert(input, to, output, from_, dataset_info, dataset, speaker, greeting, 
         fixed = input_format(reg, input, from_, _dataset_info(dataset_info, dataset), speaker)
         out_fmt = _output_format(reg, to, fixed)
         job = RecordJob(list(reg.formats.values()), fixed, out_fmt, greeting=greeting, opener=opener)
+        _placeholders(job, expand_placeholders, user_name, None)
         run = _new_run(input, output, job, on_error, rejects, _reporter())
         _finish(_execute(run, quiet), output, quiet)
 
@@ -221,7 +224,7 @@ def convert(input, to, output, from_, dataset_info, dataset, speaker, greeting, 
 @click.argument("input", metavar="IN")
 @click.option("-o", "--output", help="With --repair/--greeting: write the repaired records here.")
 @input_options
-def validate(input, output, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, quiet):
+def validate(input, output, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, expand_placeholders, user_name, quiet):
     """Check IN against the rules trainers enforce.
 
     Role alternation, message count, empty turns, unknown roles: every problem
@@ -362,12 +365,18 @@ def _filter_chain(filters, **o):
     _chain(o, None, list(filters), 1)
 
 
+def _placeholders(job: RecordJob, expand: bool, user_name: str, personas_dir: str | None) -> None:
+    if expand:
+        job.expand, job.user_name, job.personas = True, user_name, load_personas(personas_dir)
+
+
 def _chain(o: dict[str, Any], engine: Engine | None, filters: list[Filter], workers: int) -> None:
     with _user_errors():
         reg = _registry()
         fixed = input_format(reg, o["input"], o["from_"], _dataset_info(o["dataset_info"], o["dataset"]), o["speaker"])
         out_fmt = _output_format(reg, o["to"], fixed)
         job = RecordJob(list(reg.formats.values()), fixed, out_fmt, engine, o["greeting"], o["opener"])
+        _placeholders(job, o["expand_placeholders"], o["user_name"], o.get("personas_dir"))
         run = _new_run(o["input"], o["output"], job, o["on_error"], o["rejects"], _reporter())
         run.filters = filters
         run.workers = workers

@@ -24,6 +24,7 @@ from .engine import Engine, Outcome
 from .errors import RecordError, StopRun, UsageError
 from .filters import Filter, FilterContext
 from .formats import Format
+from .personas import link
 from .plugins import Registry
 from .streams import (
     STDIO,
@@ -203,6 +204,10 @@ class RecordJob:
     check: bool = False
     #: Encode the outputs (False when nothing is written, as in validate).
     write: bool = True
+    #: Replace {{char}}/<BOT> and {{user}}/<USER> in what is written.
+    expand: bool = False
+    user_name: str = "User"
+    personas: dict = field(default_factory=dict)
 
     def __call__(self, batch: list[tuple[int, Raw]]) -> list[Result]:
         results: list[Result] = []
@@ -261,6 +266,8 @@ class RecordJob:
                 result.dropped.append((outcome.step or "", outcome.reason or ""))
             else:
                 conv = outcome.conversation
+                if self.expand:
+                    conv = expand_placeholders(conv, self.personas, self.user_name)
                 try:
                     original = self.engine is None or not (conv.provenance or {}).get("chain")
                     result.records.append((conv, target.encode(conv), original))
@@ -272,6 +279,20 @@ class RecordJob:
         if not result.records and not result.rejects:
             why = "; ".join(sorted({r for _, r in result.dropped})) or "the chain produced nothing"
             result.rejects.append(f"no output for this record: {why}")
+
+
+def expand_placeholders(conv: Conversation, personas: dict, user_name: str) -> Conversation:
+    """``{{char}}``/``<BOT>`` become the character's name (the linked persona's,
+    or the assistant's speaker name) and ``{{user}}``/``<USER>`` ``user_name``."""
+    persona = link(conv, personas)
+    char = persona.name if persona else next((t.name for t in conv.turns if t.role == "assistant" and t.name), None)
+    out = conv.copy()
+    for turn in out.turns:
+        text = turn.content.replace("{{user}}", user_name).replace("<USER>", user_name)
+        if char:
+            text = text.replace("{{char}}", char).replace("<BOT>", char)
+        turn.content = text
+    return out
 
 
 # -- the run ----------------------------------------------------------------------

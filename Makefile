@@ -62,3 +62,4 @@ clean:
 bench: setup
 	$(BIN)/python bench/convert.py --n 10000
 	$(BIN)/python bench/convert.py --n 100000
+	$(BIN)/python bench/llm.py

@@ -56,6 +56,16 @@ class Persona:
         value = self.data.get(key)
         return value if isinstance(value, str) else ""
 
+    @property
+    def scenarios(self) -> list[str]:
+        """Settings this character can be moved to (scene-transfer): a
+        ``scenarios`` list in the persona, or ``extensions.augment.scenarios``
+        in a card (where other tools keep their own keys)."""
+        value = self.data.get("scenarios")
+        if value is None:
+            value = ((self.data.get("extensions") or {}).get("augment") or {}).get("scenarios")
+        return [str(v) for v in value or [] if str(v).strip()]
+
     def card(self) -> dict[str, Any]:
         """The character card (chara_card_v2) for this persona."""
         return {**self.envelope, "data": self.data}

@@ -47,7 +47,9 @@ at once, and the runs would mix versions) make the benchmark fail (exit
 status 1) after the table is printed, so what was measured is still shown;
 every run is attempted, so a failure's rate is shown too. A run's stderr is
 echoed (it should be empty under ``-q``). The share of CPU idle just before
-the start is printed: the figures mean little if something else was running.
+the start, and the CPU time other processes took while the benchmark ran
+(/proc/stat's busy time less this process's and its children's), are
+printed: the figures mean little if something else was running.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 import tempfile
 import time
@@ -261,6 +264,30 @@ def source_fingerprint() -> dict[str, str]:
     return {str(p.relative_to(root)): digest(p) for p in files}
 
 
+def cpu_stat() -> list[int] | None:
+    """The first line of /proc/stat, in clock ticks (None where there is none)."""
+    try:
+        with open("/proc/stat") as fh:
+            return [int(v) for v in fh.readline().split()[1:]]
+    except OSError:
+        return None
+
+
+def own_cpu() -> float:
+    """CPU seconds of this process and of every child it has waited for."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def others_cpu(before: list[int] | None, after: list[int] | None, ours: float) -> float | None:
+    """CPU seconds that other processes used between two /proc/stat samples."""
+    if before is None or after is None:
+        return None
+    delta = [y - x for x, y in zip(before, after)]
+    busy = sum(delta[:8]) - delta[3] - delta[4]  # all but idle and iowait; guest is inside user
+    return max(0.0, busy / os.sysconf("SC_CLK_TCK") - ours)
+
+
 def cpu_idle(seconds: float = 1.0) -> float:
     """Share of all CPUs idle over ``seconds`` (from /proc/stat; NaN elsewhere)."""
     def sample() -> list[int]:
@@ -343,6 +370,7 @@ def main(argv: list[str] | None = None) -> None:
     source_before = source_fingerprint()
     idle_before = cpu_idle()
     print(f"CPU idle before the start: {idle_before:.0%}", file=sys.stderr)
+    stat_before, own_before, wall_before = cpu_stat(), own_cpu(), time.perf_counter()
     try:
         corpus = work / "corpus.sharegpt.jsonl"
         single = work / "one.sharegpt.jsonl"
@@ -391,11 +419,13 @@ def main(argv: list[str] | None = None) -> None:
         if tmp is not None:
             tmp.cleanup()
 
+    others = others_cpu(stat_before, cpu_stat(), own_cpu() - own_before)
+    wall = time.perf_counter() - wall_before
     changed = sorted(set(source_before.items()) ^ set(source_fingerprint().items()))
     if changed:
         files = sorted({path for path, _ in changed})
         failures.append(f"the package's source changed while the benchmark ran ({', '.join(files)}): the runs may mix versions")
-    info = {**machine(), **versions(), "cpu_idle_before_start": idle_before}
+    info = {**machine(), **versions(), "cpu_idle_before_start": idle_before, "others_cpu_seconds": others, "benchmark_seconds": wall}
     print()
     print(table(rows))
     print()
@@ -406,6 +436,11 @@ def main(argv: list[str] | None = None) -> None:
         f"{stats['turns']:,} turns ({stats['distinct_turns']} distinct); best of {args.repeat}; "
         f"peak memory from {info['peak_rss_from']} (largest single process); CPU idle before the start {idle_before:.0%}"
     )
+    if others is not None:
+        print(
+            f"other processes used {others:.1f} CPU seconds during the {wall:.0f} s of the benchmark "
+            f"({others / (wall * info['nproc']):.1%} of the machine){'' if others < 0.02 * wall * info['nproc'] else ': the figures may be disturbed'}"
+        )
     for base in (r for r in rows if r["kind"] == "baseline"):
         print(
             f"baseline: {BASELINE_NOTE}; aug_max=10 (nlpaug's default); {base['texts_changed']}/{base['turns']} texts changed; "

@@ -10,13 +10,14 @@ import augment
 from augment.augmenters import Option, StepContext
 from augment.conversation import ASSISTANT, SYSTEM, USER, Conversation
 from augment.errors import UsageError, VariantRejected
+from augment.personas import link
 from augment.llm_augmenter import COMMON_OPTIONS, LLMAugmenter, character, dialogue_json, language_name
 from augment.prompting import string_list
 
 
 class SceneTransfer(LLMAugmenter):
     name = "scene-transfer"
-    summary = "move a conversation into another setting (--scene, or one drawn from --scenes FILE), same turns and roles (model)"
+    summary = "move a conversation into another setting (--scene, one drawn from --scenes FILE or the persona's scenarios), same turns and roles (model)"
     roles = (SYSTEM, USER, ASSISTANT)
     template = "scene_transfer.txt"
     # A new setting brings new actions, directions and details; names and placeholders stay.
@@ -37,18 +38,24 @@ class SceneTransfer(LLMAugmenter):
             self.scene_list = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
         if self.values["scene"]:
             self.scene_list.append(self.values["scene"])
-        if not self.scene_list:
-            raise UsageError("scene-transfer needs --scene TEXT or --scenes FILE")
 
-    def scene(self, context: StepContext) -> str:
-        return self.scene_list[context.seed % len(self.scene_list)]
+    def scene(self, conversation: Conversation, context: StepContext) -> str:
+        """The setting for this variant: from --scene/--scenes, or else from the
+        record's persona's ``scenarios``."""
+        choices = self.scene_list
+        if not choices:
+            persona = link(conversation, self.personas)
+            choices = persona.scenarios if persona else []
+        if not choices:
+            raise VariantRejected("no setting to move to: give --scene or --scenes, or add 'scenarios' to the persona")
+        return choices[context.seed % len(choices)]
 
     def variables(self, conversation, context, persona) -> dict[str, Any]:
         return {
             "character": character(conversation, persona),
             "system": conversation.system or "(none)",
             "dialogue": dialogue_json(conversation),
-            "scene": self.scene(context),
+            "scene": self.scene(conversation, context),
             "count": str(len(conversation.dialogue)),
             "language": language_name(context.language),
         }
@@ -67,7 +74,7 @@ class SceneTransfer(LLMAugmenter):
             if not isinstance(system, str) or not system.strip():
                 raise VariantRejected("'system' must be the rewritten system prompt")
             out.turns[0].content = system.strip()
-        out.extra = {**out.extra, "scene": self.scene(context)}
+        out.extra = {**out.extra, "scene": self.scene(conversation, context)}
         return out
 
 

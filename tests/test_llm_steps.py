@@ -260,3 +260,13 @@ def test_model_steps_need_a_model(tmp_path):
     done = run_cli("run", TAVERN, "-o", str(tmp_path / "o.jsonl"), "dialogue-extension")
     assert done.returncode == 2
     assert "dialogue-extension need(s) a model: add --model MODEL" in done.stderr.decode()
+
+
+def test_scene_transfer_draws_from_the_persona_scenarios(server, tmp_path):
+    personas_dir = str(Path(__file__).parent.parent / "personas")
+    done, out = model_run(server, tmp_path, "--personas", personas_dir, "--no-originals", "scene-transfer", "--variants", "2")
+    assert done.returncode == 0, done.stderr.decode()
+    scenes = {r["scene"] for r in read_records(out)}
+    mira = json.loads(Path(personas_dir, "mira.json").read_text())["data"]["extensions"]["augment"]["scenarios"]
+    assert scenes and scenes <= set(mira)
+    assert any(s in server.requests[0]["messages"][-1]["content"] for s in mira)

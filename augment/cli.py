@@ -25,6 +25,7 @@ from .filters import Filter
 from .llm import LLMClient, ModelSettings, cache_root
 from .personas import load_all as load_personas
 from .errors import AugmentError, StopRun, Unrepresentable
+from .resume import fingerprint
 from .pipeline import (
     RecordJob,
     Run,
@@ -66,6 +67,7 @@ def input_options(fn):
         click.option("--rejects", type=click.Path(dir_okay=False), help="Where rejected records go with their reason (default with --on-error skip: OUT.rejects.jsonl)."),
         click.option("--expand-placeholders", is_flag=True, help="Write {{char}}/<BOT> as the character's name (its persona's, or the assistant's speaker name) and {{user}}/<USER> as --user-name."),
         click.option("--user-name", default="User", show_default=True, help="The name --expand-placeholders gives {{user}}."),
+        click.option("--resume", is_flag=True, help="Go on from where the same command, killed or interrupted, stopped (output to a file only)."),
         click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary."),
     ]
     for option in reversed(options):
@@ -122,6 +124,10 @@ def _user_errors() -> Iterator[None]:
         ) from None
     except AugmentError as exc:
         raise click.ClickException(str(exc)) from None
+    except Interrupted as exc:
+        hint = "; run the same command with --resume to go on from the last checkpoint" if exc.resumable else ""
+        click.echo(f"interrupted: nothing was written{hint}", err=True)
+        sys.exit(130)
     except KeyboardInterrupt:
         click.echo("interrupted: nothing was written", err=True)
         sys.exit(130)
@@ -140,10 +146,18 @@ def _reporter():
     return report
 
 
+class Interrupted(Exception):
+    def __init__(self, resumable: bool) -> None:
+        self.resumable = resumable
+
+
 def _execute(run: Run, quiet: bool) -> Summary:
     with _progress(run.input_path, quiet) as update:
         run.progress = update
-        summary = run.execute()
+        try:
+            summary = run.execute()
+        except KeyboardInterrupt:
+            raise Interrupted(run.summary.resumable) from None
     return summary
 
 
@@ -161,14 +175,18 @@ def _finish(summary: Summary, output: str | None, quiet: bool) -> None:
             click.echo(line, err=True)
 
 
-def _new_run(input: str, output: str | None, job: RecordJob, on_error: str, rejects: str | None, report) -> Run:
+def _new_run(input: str, output: str | None, job: RecordJob, on_error: str, rejects: str | None, report, resume: bool = False) -> Run:
     """A run whose rejects go to the file the user named, or by default (with
     --on-error skip) to OUT.rejects.jsonl, an old one of which is removed."""
     path = rejects
     if path is None and on_error == "skip":
         path = default_rejects(output)
-        remove_stale(path)
-    return Run(input, output, job, on_error, path, report, rejects_named=rejects is not None)
+        if not resume:
+            remove_stale(path)
+    run = Run(input, output, job, on_error, path, report, rejects_named=rejects is not None)
+    run.fingerprint = fingerprint(sys.argv[1:], input)
+    run.resume = resume
+    return run
 
 
 def _output_format(reg: Registry, to: str | None, fixed):
@@ -204,7 +222,7 @@ def main() -> None:
 @click.option("--to", metavar="FORMAT", help="Output format (default: the input's).")
 @click.option("-o", "--output", default=STDIO, show_default=True, help="Output file (.json: one array, otherwise JSON Lines); - for stdout.")
 @input_options
-def convert(input, to, output, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, expand_placeholders, user_name, quiet):
+def convert(input, to, output, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, expand_placeholders, user_name, resume, quiet):
     """Convert IN (a file, or - for stdin) to another format, losing nothing.
 
     What the target format cannot hold is refused per record, with the reason.
@@ -216,7 +234,7 @@ def convert(input, to, output, from_, dataset_info, dataset, speaker, greeting, 
         out_fmt = _output_format(reg, to, fixed)
         job = RecordJob(list(reg.formats.values()), fixed, out_fmt, greeting=greeting, opener=opener)
         _placeholders(job, expand_placeholders, user_name, None)
-        run = _new_run(input, output, job, on_error, rejects, _reporter())
+        run = _new_run(input, output, job, on_error, rejects, _reporter(), resume)
         _finish(_execute(run, quiet), output, quiet)
 
 
@@ -224,7 +242,7 @@ def convert(input, to, output, from_, dataset_info, dataset, speaker, greeting, 
 @click.argument("input", metavar="IN")
 @click.option("-o", "--output", help="With --repair/--greeting: write the repaired records here.")
 @input_options
-def validate(input, output, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, expand_placeholders, user_name, quiet):
+def validate(input, output, from_, dataset_info, dataset, speaker, greeting, opener, on_error, rejects, expand_placeholders, user_name, resume, quiet):
     """Check IN against the rules trainers enforce.
 
     Role alternation, message count, empty turns, unknown roles: every problem
@@ -262,6 +280,7 @@ def validate(input, output, from_, dataset_info, dataset, speaker, greeting, ope
 @click.option("--to", metavar="FORMAT", help="Output format (default: the input's).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same input and seed, same output.")
 @click.option("--originals/--no-originals", default=True, show_default=True, help="Write each source conversation as well as its variants.")
+@click.option("--batch-size", type=click.IntRange(1), help="Records worked on at once; --resume restarts from the last whole batch (default: what the steps prefer, 64 or 256).")
 @click.option("--workers", type=click.IntRange(1), default=default_workers, show_default="the number of cores", help="Processes for the augmenters; the output is the same for any number.")
 @model_options
 @click.option("--personas", "personas_dir", type=click.Path(file_okay=False), help="Personas folder (default: $AUGMENT_PERSONAS or ./personas); a record's persona name is protected.")
@@ -377,10 +396,12 @@ def _chain(o: dict[str, Any], engine: Engine | None, filters: list[Filter], work
         out_fmt = _output_format(reg, o["to"], fixed)
         job = RecordJob(list(reg.formats.values()), fixed, out_fmt, engine, o["greeting"], o["opener"])
         _placeholders(job, o["expand_placeholders"], o["user_name"], o.get("personas_dir"))
-        run = _new_run(o["input"], o["output"], job, o["on_error"], o["rejects"], _reporter())
+        run = _new_run(o["input"], o["output"], job, o["on_error"], o["rejects"], _reporter(), o["resume"])
         run.filters = filters
         run.workers = workers
-        if engine is not None:
+        if o.get("batch_size"):
+            run.batch_size = o["batch_size"]
+        elif engine is not None:
             run.batch_size = max(step.augmenter.batch_size for step in engine.steps)
         _finish(_execute(run, o["quiet"]), o["output"], o["quiet"])
 

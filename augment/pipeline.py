@@ -8,7 +8,6 @@ stay in the main process, in input order.
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
 import sys
@@ -26,6 +25,7 @@ from .filters import Filter, FilterContext
 from .formats import Format
 from .personas import link
 from .plugins import Registry
+from .resume import Journal, partial_path
 from .streams import (
     STDIO,
     AtomicFile,
@@ -61,6 +61,29 @@ class Summary:
     invalid: int = 0
     #: The format records were written in (for the dataset_info.json entry).
     output_format: Format | None = None
+
+    #: The run stopped with its partial files kept for --resume.
+    resumable: bool = False
+
+    COUNTERS = ("reject_reasons", "repairs", "dropped", "skipped", "filtered")
+    NUMBERS = ("read", "written", "rejected", "repaired", "invalid_for_trainers", "invalid")
+
+    def state(self) -> dict[str, Any]:
+        """The counts, as JSON, for a checkpoint."""
+        out: dict[str, Any] = {name: getattr(self, name) for name in self.NUMBERS}
+        for name in self.COUNTERS:
+            out[name] = [[list(k) if isinstance(k, tuple) else k, n] for k, n in getattr(self, name).items()]
+        if self.output_format is not None:
+            out["output_format"] = self.output_format.name
+        return out
+
+    def restore(self, state: dict[str, Any]) -> None:
+        for name in self.NUMBERS:
+            setattr(self, name, state.get(name, 0))
+        for name in self.COUNTERS:
+            counter = getattr(self, name)
+            for key, n in state.get(name, []):
+                counter[tuple(key) if isinstance(key, list) else key] = n
 
     def lines(self) -> list[str]:
         out = [f"read {self.read}, written {self.written}, rejected {self.rejected}, repaired {self.repaired}"]
@@ -301,17 +324,18 @@ def expand_placeholders(conv: Conversation, personas: dict, user_name: str) -> C
 class Rejects:
     """The rejects file: one JSON line per rejected record, with where and why."""
 
-    def __init__(self, path: str | None, always: bool = False) -> None:
+    def __init__(self, path: str | None, always: bool = False, resumable: bool = False, resume_at: int | None = None) -> None:
         self.path = path
         self._file: AtomicFile | None = None
-        if path is not None and always:  # a file the user named: never left stale
-            self._file = AtomicFile(path)
+        self._partial = partial_path(path) if path is not None and resumable else None
+        if path is not None and (always or resume_at is not None):  # a file the user named is never left stale
+            self._file = AtomicFile(path, self._partial, resume_at)
 
     def add(self, result: Result, reason: str) -> None:
         if self.path is None:
             return
         if self._file is None:
-            self._file = AtomicFile(self.path)
+            self._file = AtomicFile(self.path, self._partial)
         entry: dict[str, Any] = {"location": str(result.location), "reason": reason}
         if result.text is not None:
             entry["raw"] = result.text
@@ -319,11 +343,20 @@ class Rejects:
             entry["record"] = result.value
         self._file.file.write(orjson.dumps(entry) + b"\n")
 
-    def finish(self, ok: bool) -> None:
+    def offset(self) -> int | None:
+        """How long the partial file is (None: not started)."""
+        if self._file is None:
+            return None
+        self._file.file.flush()
+        return self._file.file.tell()
+
+    def finish(self, ok: bool, keep: bool = False) -> None:
         if self._file is None:
             return
         if ok:
             self._file.commit()
+        elif keep:
+            self._file.file.close()  # left for --resume
         else:
             self._file.abort()
 
@@ -350,6 +383,10 @@ class Run:
     on_problems: Callable[[Result], None] | None = None
     #: Filters applied, in this process and in order, to what is about to be written.
     filters: list[Filter] = field(default_factory=list)
+    #: Identifies this run for --resume (None: the run cannot be resumed, e.g. to stdout).
+    fingerprint: str | None = None
+    #: Continue from the last checkpoint of the same run, if there is one.
+    resume: bool = False
     summary: Summary = field(default_factory=Summary)
 
     def _reject(self, result: Result, reason: str, summary: Summary) -> None:
@@ -360,81 +397,139 @@ class Run:
             raise StopRun(str(result.location), reason)  # the CLI says it once
         self.report(f"{result.location}: {reason}")
 
-    def _filter(self, result: Result, summary: Summary) -> list[dict[str, Any]]:
-        """The records of ``result`` that every filter keeps. A record that
-        had outputs and lost them all to filters is rejected with the reasons."""
-        if not self.filters:
-            return [record for _, record, _ in result.records]
+    def _verdicts(self, result: Result) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+        """The records of ``result`` every filter keeps, and (filter, reason) for the others."""
         kept: list[dict[str, Any]] = []
-        reasons: list[str] = []
+        dropped: list[tuple[str, str]] = []
         for conv, record, original in result.records:
             context = FilterContext(result.source or conv, result.ordinal, original)
             for flt in self.filters:
                 reason = flt.check(conv, context)
                 if reason:
-                    summary.filtered[(flt.name, _reason_kind(reason))] += 1
-                    reasons.append(f"{flt.name}: {reason}")
+                    dropped.append((flt.name, reason))
                     break
             else:
                 kept.append(record)
+        return kept, dropped
+
+    def _filter(self, result: Result, summary: Summary) -> list[dict[str, Any]]:
+        """The records of ``result`` to write. A record that had outputs and
+        lost them all to filters is rejected with the reasons."""
+        if not self.filters:
+            return [record for _, record, _ in result.records]
+        kept, dropped = self._verdicts(result)
+        for name, reason in dropped:
+            summary.filtered[(name, _reason_kind(reason))] += 1
         if result.records and not kept:
-            reason = "every output was filtered out: " + "; ".join(dict.fromkeys(reasons))
-            self._reject(result, reason, summary)
+            reasons = "; ".join(dict.fromkeys(f"{name}: {reason}" for name, reason in dropped))
+            self._reject(result, "every output was filtered out: " + reasons, summary)
         return kept
 
     def execute(self) -> Summary:
         summary = self.summary
         summary.rejects_path = self.rejects_path
-        rejects = self._rejects = Rejects(self.rejects_path, self.rejects_named)
+        to_file = self.output_path is not None and self.output_path != STDIO
+        journal = Journal(self.output_path, self.fingerprint) if to_file and self.fingerprint else None
+        state = journal.load() if journal is not None and self.resume else None
+        if journal is not None and state is None:
+            _clear(self.output_path, self.rejects_path, journal)
+        if state is not None:
+            summary.restore(state["summary"])
+            name = state["summary"].get("output_format")
+            summary.output_format = next((f for f in [self.job.output, self.job.fixed_input, *self.job.formats] if f is not None and f.name == name), None)
+        rejects = self._rejects = Rejects(
+            self.rejects_path, self.rejects_named, journal is not None, state.get("rejects_offset") if state else None
+        )
         for flt in self.filters:
             flt.start()
         out_file: AtomicFile | None = None
         writer: RecordWriter | None = None
-        ok = False
+        ok = keep = False
         try:
-            if self.output_path is not None:
-                if self.output_path == STDIO:
-                    writer = RecordWriter(sys.stdout.buffer)
-                else:
-                    out_file = AtomicFile(self.output_path)
-                    writer = RecordWriter(out_file.file, array=is_array_path(self.output_path))
-            raws = enumerate(read_raw(self.input_path, self.job.fixed_input, self.progress))
+            if self.output_path == STDIO:
+                writer = RecordWriter(sys.stdout.buffer)
+            elif self.output_path is not None:
+                partial = partial_path(self.output_path) if journal is not None else None
+                out_file = AtomicFile(self.output_path, partial, state["offset"] if state else None)
+                writer = RecordWriter(out_file.file, array=is_array_path(self.output_path))
+                if state is not None:
+                    writer.count = state["count"]
+            done = state["done"] if state else 0
             if self.job.engine is not None:
                 self.job.engine.setup()  # before the workers start, so they share it
-            batches = run_batches(self.job, batched(raws, self.batch_size), self.workers)
-            for result in itertools.chain.from_iterable(batches):
-                summary.read += 1
-                for reason in result.rejects:
-                    self._reject(result, reason, summary)
-                if result.repairs:
-                    summary.repaired += 1
-                    summary.repairs.update(_reason_kind(r) for r in result.repairs)
-                summary.dropped.update(result.dropped)
-                for step, reason, turns in result.skipped:
-                    summary.skipped[(step, reason)] += turns
-                if result.rejects or result.problems:
-                    summary.invalid += 1
-                if result.problems and self.on_problems is not None:
-                    self.on_problems(result)
-                if summary.output_format is None and result.records:
-                    summary.output_format = result.target
-                summary.invalid_for_trainers += result.invalid
-                kept = self._filter(result, summary)
-                if writer is not None:
-                    for record in kept:
-                        writer.write(record)
-                        summary.written += 1
+            self._replay_filters(done)
+            raws = ((o, r) for o, r in enumerate(read_raw(self.input_path, self.job.fixed_input, self.progress)) if o >= done)
+            for batch in run_batches(self.job, batched(raws, self.batch_size), self.workers):
+                for result in batch:
+                    self._account(result, summary, writer)
+                    done = result.ordinal + 1
+                if journal is not None and writer is not None and out_file is not None:
+                    out_file.file.flush()
+                    journal.save({"done": done, "offset": out_file.file.tell(), "count": writer.count, "rejects_offset": rejects.offset(), "summary": summary.state()})
             if writer is not None:
                 writer.close()
             ok = True
+        except (StopRun, UsageError):
+            raise  # a bad record, or a command that cannot work: nothing to resume
+        except BaseException:
+            keep = journal is not None  # a crash or Ctrl-C: --resume can go on from the last checkpoint
+            summary.resumable = keep
+            raise
         finally:
-            rejects.finish(ok)
+            rejects.finish(ok, keep)
             if out_file is not None:
                 if ok:
                     out_file.commit()
+                elif keep:
+                    out_file.file.close()
                 else:
                     out_file.abort()
+            if journal is not None and not keep:
+                journal.remove()
         return summary
+
+    def _account(self, result: Result, summary: Summary, writer: RecordWriter | None) -> None:
+        summary.read += 1
+        for reason in result.rejects:
+            self._reject(result, reason, summary)
+        if result.repairs:
+            summary.repaired += 1
+            summary.repairs.update(_reason_kind(r) for r in result.repairs)
+        summary.dropped.update(result.dropped)
+        for step, reason, turns in result.skipped:
+            summary.skipped[(step, reason)] += turns
+        if result.rejects or result.problems:
+            summary.invalid += 1
+        if result.problems and self.on_problems is not None:
+            self.on_problems(result)
+        if summary.output_format is None and result.records:
+            summary.output_format = result.target
+        summary.invalid_for_trainers += result.invalid
+        kept = self._filter(result, summary)
+        if writer is not None:
+            for record in kept:
+                writer.write(record)
+                summary.written += 1
+
+    def _replay_filters(self, done: int) -> None:
+        """Show the filters what the interrupted run showed them (records
+        0..done-1, worked again: model answers come from the cache), so
+        stateful filters (duplicates, caps per source) carry on as if the run
+        had not stopped. Nothing is written or counted."""
+        if not self.filters or not done:
+            return
+        raws = ((o, r) for o, r in enumerate(read_raw(self.input_path, self.job.fixed_input)) if o < done)
+        for batch in run_batches(self.job, batched(raws, self.batch_size), self.workers):
+            for result in batch:
+                self._verdicts(result)
+
+
+def _clear(output_path: str, rejects_path: str | None, journal: Journal) -> None:
+    """Forget an earlier, different run's partial files."""
+    journal.remove()
+    for path in (output_path, rejects_path):
+        if path is not None:
+            partial_path(path).unlink(missing_ok=True)
 
 
 def _reason_kind(reason: str) -> str:

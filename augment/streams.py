@@ -231,14 +231,27 @@ def _skip_ws(text: str, pos: int) -> int:
 
 
 class AtomicFile:
-    """A binary file that appears at ``path`` only when closed without error."""
+    """A binary file that appears at ``path`` only when closed without error.
 
-    def __init__(self, path: str | Path) -> None:
+    Until then it is written to a hidden ``.NAME.partial`` beside it (a unique
+    name, or ``partial`` when given, so that a resumable run finds it again;
+    ``resume_at`` reopens that file cut back to a checkpoint's length)."""
+
+    def __init__(self, path: str | Path, partial: Path | None = None, resume_at: int | None = None) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent)
-        self.tmp = Path(tmp)
-        self.file: IO[bytes] = os.fdopen(fd, "wb")
+        if partial is None:
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent)
+            self.tmp = Path(tmp)
+            self.file: IO[bytes] = os.fdopen(fd, "wb")
+        elif resume_at is not None:
+            self.tmp = partial
+            self.file = open(partial, "r+b")
+            self.file.truncate(resume_at)
+            self.file.seek(resume_at)
+        else:
+            self.tmp = partial
+            self.file = open(partial, "wb")
 
     def commit(self) -> None:
         self.file.flush()

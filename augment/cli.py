@@ -175,11 +175,11 @@ def _finish(summary: Summary, output: str | None, quiet: bool) -> None:
             click.echo(line, err=True)
 
 
-def _new_run(input: str, output: str | None, job: RecordJob, on_error: str, rejects: str | None, report, resume: bool = False) -> Run:
+def _new_run(input: str, output: str | None, job: RecordJob, on_error: str, rejects: str | None, report, resume: bool = False, always_rejects: bool = False) -> Run:
     """A run whose rejects go to the file the user named, or by default (with
-    --on-error skip) to OUT.rejects.jsonl, an old one of which is removed."""
+    --on-error skip, or filters) to OUT.rejects.jsonl, an old one of which is removed."""
     path = rejects
-    if path is None and on_error == "skip":
+    if path is None and (on_error == "skip" or always_rejects):
         path = default_rejects(output)
         if not resume:
             remove_stale(path)
@@ -396,7 +396,7 @@ def _chain(o: dict[str, Any], engine: Engine | None, filters: list[Filter], work
         out_fmt = _output_format(reg, o["to"], fixed)
         job = RecordJob(list(reg.formats.values()), fixed, out_fmt, engine, o["greeting"], o["opener"])
         _placeholders(job, o["expand_placeholders"], o["user_name"], o.get("personas_dir"))
-        run = _new_run(o["input"], o["output"], job, o["on_error"], o["rejects"], _reporter(), o["resume"])
+        run = _new_run(o["input"], o["output"], job, o["on_error"], o["rejects"], _reporter(), o["resume"], bool(filters))
         run.filters = filters
         run.workers = workers
         if o.get("batch_size"):

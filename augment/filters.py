@@ -30,6 +30,12 @@ class Filter(Configurable):
     def start(self) -> None:
         """Forget what an earlier run saw; called once before the first record."""
 
+    def transform(self, conversation: Conversation, context: FilterContext) -> tuple[Conversation, list[str]]:
+        """A filter may also change what is written (scrubbing personal data,
+        say): return the conversation to write, and one note per change made
+        (counted in the summary). Never change the one given."""
+        return conversation, []
+
     def check(self, conversation: Conversation, context: FilterContext) -> str | None:
         """Why ``conversation`` must not be written, or None to keep it."""
-        raise NotImplementedError
+        return None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 PATTERNS = (
-    r"\bas an? (?:ai|artificial intelligence|language model|large language model)\b",
+    r"\bas an? (?:ai language model|large language model|language model|artificial intelligence|ai)\b",
     r"\b(?:ai|artificial intelligence) language model\b",
     r"\bI(?:'m| am) (?:just |only )?an? (?:ai|language model|large language model|virtual assistant|chatbot)\b",
     r"\bI (?:cannot|can't|can not|won't|am unable to|'m unable to) (?:help|assist|comply|fulfil+|continue|engage|provide|create|generate|write)(?: with)? (?:that|this|your request)",

@@ -56,6 +56,8 @@ class Summary:
     skipped: Counter = field(default_factory=Counter)
     #: (filter, reason) -> records dropped
     filtered: Counter = field(default_factory=Counter)
+    #: (filter, note) -> changes made (personal data scrubbed ...)
+    changed: Counter = field(default_factory=Counter)
     rejects_path: str | None = None
     #: Records rejected or breaking the trainers' rules (validate).
     invalid: int = 0
@@ -65,7 +67,7 @@ class Summary:
     #: The run stopped with its partial files kept for --resume.
     resumable: bool = False
 
-    COUNTERS = ("reject_reasons", "repairs", "dropped", "skipped", "filtered")
+    COUNTERS = ("reject_reasons", "repairs", "dropped", "skipped", "filtered", "changed")
     NUMBERS = ("read", "written", "rejected", "repaired", "invalid_for_trainers", "invalid")
 
     def state(self) -> dict[str, Any]:
@@ -93,6 +95,8 @@ class Summary:
             out.append(f"  {step}: dropped {n} variant(s): {reason}")
         for (name, reason), n in sorted(self.filtered.items()):
             out.append(f"  {name}: filtered out {n} record(s): {reason}")
+        for (name, note), n in sorted(self.changed.items()):
+            out.append(f"  {name}: {note}: {n}")
         for (step, reason), n in sorted(self.skipped.items()):
             out.append(f"  {step}: left {n} turn(s) unchanged: {reason}")
         for reason, n in self.reject_reasons.most_common(10):
@@ -343,6 +347,15 @@ class Rejects:
             entry["record"] = result.value
         self._file.file.write(orjson.dumps(entry) + b"\n")
 
+    def add_record(self, result: Result, reason: str, record: dict[str, Any]) -> None:
+        """An output record a filter dropped (not the input record)."""
+        if self.path is None:
+            return
+        if self._file is None:
+            self._file = AtomicFile(self.path, self._partial)
+        entry = {"location": str(result.location), "reason": reason, "output": record}
+        self._file.file.write(orjson.dumps(entry) + b"\n")
+
     def offset(self) -> int | None:
         """How long the partial file is (None: not started)."""
         if self._file is None:
@@ -397,32 +410,43 @@ class Run:
             raise StopRun(str(result.location), reason)  # the CLI says it once
         self.report(f"{result.location}: {reason}")
 
-    def _verdicts(self, result: Result) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
-        """The records of ``result`` every filter keeps, and (filter, reason) for the others."""
+    def _verdicts(self, result: Result) -> tuple[list[dict[str, Any]], list[tuple[str, str, dict[str, Any]]], list[tuple[str, str]]]:
+        """What the filters make of ``result``'s outputs: the records to write,
+        the ones dropped as (filter, reason, record), and (filter, note) per change."""
         kept: list[dict[str, Any]] = []
-        dropped: list[tuple[str, str]] = []
+        dropped: list[tuple[str, str, dict[str, Any]]] = []
+        notes: list[tuple[str, str]] = []
         for conv, record, original in result.records:
             context = FilterContext(result.source or conv, result.ordinal, original)
+            changed = False
             for flt in self.filters:
+                new, made = flt.transform(conv, context)
+                if made:
+                    conv, changed = new, True
+                    notes.extend((flt.name, note) for note in made)
                 reason = flt.check(conv, context)
                 if reason:
-                    dropped.append((flt.name, reason))
+                    dropped.append((flt.name, reason, record))
                     break
             else:
-                kept.append(record)
-        return kept, dropped
+                kept.append(result.target.encode(conv) if changed and result.target is not None else record)
+        return kept, dropped, notes
 
     def _filter(self, result: Result, summary: Summary) -> list[dict[str, Any]]:
-        """The records of ``result`` to write. A record that had outputs and
-        lost them all to filters is rejected with the reasons."""
+        """The records of ``result`` to write. Each output a filter drops goes
+        to the rejects file with the filter and the reason; a record that lost
+        every output counts as rejected."""
         if not self.filters:
             return [record for _, record, _ in result.records]
-        kept, dropped = self._verdicts(result)
-        for name, reason in dropped:
+        kept, dropped, notes = self._verdicts(result)
+        for name, note in notes:
+            summary.changed[(name, note)] += 1
+        for name, reason, record in dropped:
             summary.filtered[(name, _reason_kind(reason))] += 1
+            self._rejects.add_record(result, f"{name}: {reason}", record)
+            self.report(f"{result.location}: {name}: {reason}")
         if result.records and not kept:
-            reasons = "; ".join(dict.fromkeys(f"{name}: {reason}" for name, reason in dropped))
-            self._reject(result, "every output was filtered out: " + reasons, summary)
+            summary.rejected += 1
         return kept
 
     def execute(self) -> Summary:
@@ -521,7 +545,7 @@ class Run:
         raws = ((o, r) for o, r in enumerate(read_raw(self.input_path, self.job.fixed_input)) if o < done)
         for batch in run_batches(self.job, batched(raws, self.batch_size), self.workers):
             for result in batch:
-                self._verdicts(result)
+                self._verdicts(result)  # for the filters' memory; nothing is written
 
 
 def _clear(output_path: str, rejects_path: str | None, journal: Journal) -> None:

@@ -84,7 +84,7 @@ def test_out_of_character_answers_are_rejected_and_the_run_goes_on(tmp_path):
     assert done.returncode == 0, done.stderr.decode()
     assert len(read_records(out)) == 12  # only the originals
     err = done.stderr.decode()
-    assert "dialogue-extension: dropped 12 variant(s): the model's answer was rejected 3 times; last: out-of-character or refusal text: 'As an AI'" in err
+    assert "dialogue-extension: dropped 12 variant(s): the model's answer was rejected 3 times; last: out-of-character or refusal text: 'As an AI language model'" in err
     assert len(llm.requests) == 36
 
 

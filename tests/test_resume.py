@@ -55,7 +55,7 @@ def test_resume_after_sigkill_gives_the_uninterrupted_output(tmp_path):
     assert killed.returncode == -signal.SIGKILL
     assert not out.exists()
     hidden = sorted(p.name for p in out.parent.iterdir())
-    assert hidden == [".out.jsonl.journal", ".out.jsonl.partial"]
+    assert hidden == [".out.jsonl.journal", ".out.jsonl.partial", ".out.jsonl.rejects.jsonl.partial"]
 
     resumed = run_cli(args[0], "--resume", *args[1:], env=env)
     assert resumed.returncode == 0, resumed.stderr.decode()
@@ -64,15 +64,21 @@ def test_resume_after_sigkill_gives_the_uninterrupted_output(tmp_path):
     whole = run_cli(*[clean if a == str(out) else a for a in map(str, args)], env={**env, "KILL_MARK": str(tmp_path / "mark")})
     assert whole.returncode == 0, whole.stderr.decode()
     assert out.read_bytes() == clean.read_bytes()
+    rejects = tmp_path / "a" / "out.jsonl.rejects.jsonl"
+    assert rejects.read_bytes() == (tmp_path / "b" / "out.jsonl.rejects.jsonl").read_bytes()
+    assert all(r["reason"].startswith("exact-duplicates: ") for r in read_records(rejects))
     records = read_records(out)
     assert len(records) == len(read_records(clean)) > 60
     turns = [json_key({"messages": r["conversations"]}) for r in records]
     assert len(turns) == len(set(turns))  # exact-duplicates kept its memory across the kill
     assert {r["n"] for r in records} == set(range(60))
-    assert sorted(p.name for p in out.parent.iterdir()) == ["dataset_info.json", "out.jsonl"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["dataset_info.json", "out.jsonl", "out.jsonl.rejects.jsonl"]
     # the summary counts the whole run, not just the resumed part
-    assert resumed.stderr.decode().splitlines()[1] == whole.stderr.decode().splitlines()[1]
-    assert resumed.stderr.decode().splitlines()[1].startswith(f"read 60, written {len(records)}")
+    def summary(done):
+        return next(line for line in done.stderr.decode().splitlines() if line.startswith("read "))
+
+    assert summary(resumed) == summary(whole)
+    assert summary(resumed).startswith(f"read 60, written {len(records)}")
 
 
 def test_resume_makes_no_request_twice(tmp_path):

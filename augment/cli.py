@@ -37,7 +37,9 @@ from .pipeline import (
 )
 from .plugins import Registry, registry
 from .protect import Protector
-from .streams import STDIO, input_size
+from .report import page as report_page, summary_json
+from .stats import Stats, rejects_beside
+from .streams import STDIO, input_size, write_text_atomic
 from .validation import GREETING_POLICIES
 from .workers import default_workers
 
@@ -492,6 +494,49 @@ def filters(as_json):
 
 
 main.add_command(personas_group)
+
+
+# -- looking at a corpus ----------------------------------------------------------------
+
+
+def _stats_of(reg: Registry, path: str, from_: str | None) -> Stats:
+    fixed = input_format(reg, path, from_, None, None)
+    job = RecordJob(list(reg.formats.values()), fixed, None, write=False)
+    stats = Stats(path)
+    for conv in job.decoded(path):
+        stats.add(conv)
+    rejects = rejects_beside(path)
+    if rejects is not None:
+        stats.add_rejects(r for r in (json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines() if line.strip()))
+    return stats
+
+
+@main.command()
+@click.argument("file", metavar="FILE")
+@click.option("--compare", metavar="SOURCE", help="The corpus FILE was made from: its figures side by side.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Write a self-contained HTML report with charts.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--from", "from_", metavar="FORMAT", help="Input format (default: detected per record).")
+def stats(file, compare, html_path, as_json, from_):
+    """Statistics of a corpus: conversations, turns, lengths by role, languages,
+    duplicates, lexical diversity (distinct-1/2); for an augmented file the yield
+    per chain and the reasons in its rejects file."""
+    with _user_errors():
+        reg = _registry()
+        main_stats = _stats_of(reg, file, from_)
+        source = _stats_of(reg, compare, from_) if compare else None
+    if as_json:
+        click.echo(json.dumps(summary_json(main_stats, source), indent=2, ensure_ascii=False))
+    else:
+        for line in main_stats.lines():
+            click.echo(line)
+        if source is not None:
+            click.echo("")
+            for line in source.lines():
+                click.echo(line)
+    if html_path:
+        write_text_atomic(html_path, report_page(main_stats, source))
+        click.echo(f"wrote {html_path}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

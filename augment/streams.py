@@ -311,3 +311,8 @@ def is_array_path(path: str) -> bool:
 def write_json_atomic(path: str | Path, value: Any) -> None:
     with AtomicFile(path) as fh:
         fh.write(orjson.dumps(value, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    with AtomicFile(path) as fh:
+        fh.write(text.encode("utf-8"))

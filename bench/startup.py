@@ -163,7 +163,7 @@ def check_modules(python: str, one: Path, work: Path) -> list[dict]:
     failures = []
     for step in steps:
         control = "[control]" in step["step"]
-        print(f"  {step['step']}: exit {step['exit']}; heavy modules: {', '.join(step['heavy']) or 'none'}"
+        print(f"  {step['step']}: exit {step['exit']}; heavy modules: {packages(step['heavy'])}"
               f"; of interest loaded: {', '.join(step['top_level']) or 'none'}", file=sys.stderr)
         if step["exit"] not in (0, None):
             failures.append(f"{step['step']} exited with {step['exit']}: {step['output']}")
@@ -178,9 +178,17 @@ def check_modules(python: str, one: Path, work: Path) -> list[dict]:
     return steps
 
 
+def packages(modules: list[str]) -> str:
+    """``nlpaug (45 modules), langdetect (10 modules)``, or ``none``."""
+    counts: dict[str, int] = {}
+    for m in modules:
+        counts[m.split(".")[0]] = counts.get(m.split(".")[0], 0) + 1
+    return ", ".join(f"{top} ({n} module{'s' if n > 1 else ''})" for top, n in counts.items()) or "none"
+
+
 def table(modes: dict[str, list[dict]]) -> str:
     names = list(modes)
-    head = "| job |" + "".join(f" seconds ({m}) | peak MiB ({m}) |" for m in names)
+    head = "| job |" + "".join(f" seconds, {m} | peak MiB, {m} |" for m in names)
     out = [head, "|---|" + "---:|---:|" * len(names)]
     for i, row in enumerate(modes[names[0]]):
         cells = "".join(f" {modes[m][i]['seconds']:.3f} | {modes[m][i]['peak_rss_mib']:.1f} |" for m in names)
@@ -217,11 +225,10 @@ def main(argv: list[str] | None = None) -> None:
             ("augment run ONE -o OUT -q --seed 1 synonym",
              [augment, "run", str(one), "-o", str(out), "-q", "--seed", "1", "synonym"], out, (1, 2), "conversations"),
         ]
-        inherited = "PYTHONDONTWRITEBYTECODE=1" if os.environ.get("PYTHONDONTWRITEBYTECODE") else "bytecode as inherited"
-        settings = [(f"as inherited: {inherited}", {}, False)]
+        settings = [("inherited env", {}, False)]
         if not args.no_warm:
             cache = str(work / "pycache")
-            settings.append(("warm .pyc cache", {"PYTHONDONTWRITEBYTECODE": None, "PYTHONPYCACHEPREFIX": cache}, True))
+            settings.append(("warm .pyc", {"PYTHONDONTWRITEBYTECODE": None, "PYTHONPYCACHEPREFIX": cache}, True))
         modes: dict[str, list[dict]] = {}
         for mode, env, warmup in settings:
             print(f"== {mode}", file=sys.stderr)
@@ -244,10 +251,16 @@ def main(argv: list[str] | None = None) -> None:
         f"{info.get('cpu', 'cpu unknown')}, {info['platform']}; best of {args.repeat}; "
         f"peak memory from {info['peak_rss_from']}; `augment run` uses its default --workers ({info['nproc']})"
     )
+    nopyc = os.environ.get("PYTHONDONTWRITEBYTECODE")
+    print(
+        f"inherited env: PYTHONDONTWRITEBYTECODE={nopyc or '(unset)'}"
+        + (" (no .pyc is written, so every start compiles the modules that have none: the editable package's own)" if nopyc else "")
+        + ("; warm .pyc: PYTHONPYCACHEPREFIX=a temporary directory, after one warm-up run" if len(modes) > 1 else "")
+    )
     print()
     print("sys.modules after each step (heavy = " + ", ".join(HEAVY) + "):")
     for step in steps:
-        print(f"- {step['step']}: heavy {', '.join(step['heavy']) or 'none'}; "
+        print(f"- {step['step']}: heavy {packages(step['heavy'])}; "
               f"loaded of interest: {', '.join(step['top_level']) or 'none'}")
     print("OK: --help and convert import none of " + ", ".join(HEAVY))
     if args.json_path:

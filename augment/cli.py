@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import re
+import shlex
 import sys
 from pathlib import Path
 from typing import Any, Iterator
@@ -18,6 +19,7 @@ from typing import Any, Iterator
 import click
 
 from . import __version__
+from .card import write as write_card
 from .cli_personas import personas_group
 from .cli_steps import FilterGroup, StepGroup
 from .engine import Engine, Step
@@ -31,7 +33,9 @@ from .pipeline import (
     Run,
     Summary,
     default_rejects,
+    detect,
     input_format,
+    read_raw,
     remove_stale,
     write_dataset_info,
 )
@@ -163,18 +167,29 @@ def _execute(run: Run, quiet: bool) -> Summary:
     return summary
 
 
-def _finish(summary: Summary, output: str | None, quiet: bool) -> None:
+def _finish(summary: Summary, output: str | None, quiet: bool, info: dict[str, Any] | None = None) -> None:
+    """After a run: the dataset_info.json entry and the dataset card beside
+    the output, then the summary."""
     if output not in (None, STDIO) and summary.output_format is not None:
+        entry = None
         try:
-            info = write_dataset_info(output, summary.output_format)
+            info_path, entry = write_dataset_info(output, summary.output_format)
         except Unrepresentable as exc:
             click.echo(f"wrote {output} ({exc}: no dataset_info.json entry)", err=True)
         else:
             if not quiet:
-                click.echo(f"wrote {output} and its entry in {info}", err=True)
+                click.echo(f"wrote {output} and its entry in {info_path}", err=True)
+        if info is not None:
+            card = write_card(output, summary, {**info, "format": summary.output_format.name}, entry)
+            if not quiet:
+                click.echo(f"dataset card: {card}", err=True)
     if not quiet:
         for line in summary.lines():
             click.echo(line, err=True)
+
+
+def _card_info(input: str) -> dict[str, Any]:
+    return {"input": input, "command": shlex.join(["augment", *sys.argv[1:]])}
 
 
 def _new_run(input: str, output: str | None, job: RecordJob, on_error: str, rejects: str | None, report, resume: bool = False, always_rejects: bool = False) -> Run:
@@ -237,7 +252,7 @@ def convert(input, to, output, from_, dataset_info, dataset, speaker, greeting, 
         job = RecordJob(list(reg.formats.values()), fixed, out_fmt, greeting=greeting, opener=opener)
         _placeholders(job, expand_placeholders, user_name, None)
         run = _new_run(input, output, job, on_error, rejects, _reporter(), resume)
-        _finish(_execute(run, quiet), output, quiet)
+        _finish(_execute(run, quiet), output, quiet, _card_info(input))
 
 
 @main.command()
@@ -405,7 +420,11 @@ def _chain(o: dict[str, Any], engine: Engine | None, filters: list[Filter], work
             run.batch_size = o["batch_size"]
         elif engine is not None:
             run.batch_size = max(step.augmenter.batch_size for step in engine.steps)
-        _finish(_execute(run, o["quiet"]), o["output"], o["quiet"])
+        info = _card_info(o["input"])
+        if engine is not None:
+            info.update(seed=engine.seed, chain=[step.describe() for step in engine.steps], model=engine.model)
+        info["filters"] = [{"name": f.name, "options": dict(f.values)} for f in filters]
+        _finish(_execute(run, o["quiet"]), o["output"], o["quiet"], info)
 
 
 # -- listing what plugins provide ----------------------------------------------------
@@ -509,6 +528,37 @@ def _stats_of(reg: Registry, path: str, from_: str | None) -> Stats:
     if rejects is not None:
         stats.add_rejects(r for r in (json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines() if line.strip()))
     return stats
+
+
+@main.command()
+@click.argument("input", metavar="IN")
+@click.option("--val", type=click.FloatRange(0.0, 0.9), default=0.1, show_default=True, help="Share of sources for validation.")
+@click.option("--test", type=click.FloatRange(0.0, 0.9), default=0.0, show_default=True, help="Share of sources for test.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("-o", "--prefix", help="Output prefix (default: IN without its suffix): PREFIX.train.jsonl, PREFIX.val.jsonl, PREFIX.test.jsonl.")
+@click.option("--from", "from_", metavar="FORMAT", help="Input format (default: detected per record).")
+def split(input, val, test, seed, prefix, from_):
+    """Split IN into train / validation (/ test) files without leakage: every
+    variant of a source lands on the same side as its source."""
+    from .split import split_file
+
+    if val + test >= 1:
+        raise click.BadParameter("--val and --test must leave something for train")
+    with _user_errors():
+        reg = _registry()
+        fixed = input_format(reg, input, from_, None, None)
+        suffix = ".json" if input.endswith(".json") else ".jsonl"
+        stem = prefix or (input[: -len(suffix)] if input.endswith(suffix) else input)
+
+        def decode(record):
+            return (fixed or detect(reg.formats.values(), record)).decode(record)
+
+        sides = split_file(lambda: read_raw(input, fixed), decode, stem, suffix, {"val": val, "test": test}, seed)
+        unreadable = sides.pop("unreadable")["records"]
+        for side in sides.values():
+            click.echo(f"wrote {side['path']}: {side['records']} records from {side['sources']} sources", err=True)
+        if unreadable:
+            click.echo(f"left out {unreadable} record(s) that cannot be read (see 'augment validate')", err=True)
 
 
 @main.command()

@@ -561,7 +561,7 @@ def _reason_kind(reason: str) -> str:
     return re.sub(r"(turn|message|item) \d+", r"\1 N", re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", reason))[:120]
 
 
-def write_dataset_info(output_path: str, fmt: Format) -> Path:
+def write_dataset_info(output_path: str, fmt: Format) -> tuple[Path, dict[str, Any]]:
     """Add or replace this output's entry in ``dataset_info.json`` beside it."""
     out = Path(output_path)
     info_path = out.parent / "dataset_info.json"
@@ -579,7 +579,7 @@ def write_dataset_info(output_path: str, fmt: Format) -> Path:
             name = name[: -len(suffix)]
     info[name] = fmt.dataset_info(out.name)
     write_json_atomic(info_path, info)
-    return info_path
+    return info_path, info[name]
 
 
 def default_rejects(output_path: str | None) -> str | None:

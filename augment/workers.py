@@ -71,8 +71,10 @@ def run_batches(job: Callable[[list[T]], R], batches: Iterable[list[T]], workers
                 yield _result(pending.popleft())
         while pending:
             yield _result(pending.popleft())
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)  # don't wait on work nobody will read
+        raise
+    pool.shutdown(wait=True)
 
 
 def _result(future):

@@ -93,4 +93,9 @@ def wordnet():
         nltk.data.path.insert(0, str(root))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "multilingual functions are not available": not used
-        return WordNetCorpusReader(str(folder), None)
+        reader = WordNetCorpusReader(str(folder), None)
+    # NLTK keeps the data files open and seeks in them. A worker process forked
+    # from this one would share those open files, and their read positions, with
+    # its siblings: each child must open its own.
+    os.register_at_fork(after_in_child=lambda: reader._data_file_map.clear())
+    return reader

@@ -169,7 +169,7 @@ def test_a_chain_of_typos_synonym_backtranslate_is_the_same_with_one_or_two_work
         out = tmp_path / f"w{workers}.jsonl"
         done = run_cli(
             "run", str(SAMPLES / "tavern.sharegpt.jsonl"), "-o", str(out), "--seed", "7", "--repair", "--protect", "Mira",
-            "--workers", workers, "-q", "typos", "synonym", "--variants", "2", "backtranslate",
+            "--workers", workers, "--batch-size", "3", "-q", "typos", "synonym", "--variants", "2", "backtranslate",
         )
         assert done.returncode == 0, done.stderr.decode()
         outputs.append(out.read_bytes())

@@ -9,6 +9,7 @@ model has no slot for travels in ``extra`` (record level) or ``Turn.extra``
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,4 +76,5 @@ class Conversation:
 
     def text_key(self) -> tuple:
         """What makes two conversations the same data for training."""
-        return tuple((t.role, t.name, t.content) for t in self.turns) + (self.tools,)
+        tools = self.tools if self.tools is None or isinstance(self.tools, str) else json.dumps(self.tools, sort_keys=True)
+        return tuple((t.role, t.name, t.content) for t in self.turns) + (tools,)

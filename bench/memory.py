@@ -205,6 +205,15 @@ class TreeSampler(threading.Thread):
         self.join()
 
 
+def busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy since boot (/proc/stat): with the
+    job's own CPU time, what others used while it ran, so a noisy machine shows."""
+    with open("/proc/stat") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")  # guest time is inside user already
+
+
 def run_sampled(cmd: list[str], interval: float, label: str, watch: tuple[Path, str] | None) -> dict:
     """Run ``cmd`` like ``convert.run_child`` does, sampling its process tree meanwhile."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -212,6 +221,7 @@ def run_sampled(cmd: list[str], interval: float, label: str, watch: tuple[Path, 
         time_path = os.path.join(scratch, "time")
         argv = [GNU_TIME, "-f", "%M %U %S", "-o", time_path, *cmd] if GNU_TIME else cmd
         with open(err_path, "wb") as err:
+            busy = busy_seconds()
             start = time.perf_counter()
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
             # under GNU time the job is time's child: sum below it; without, the job is the root
@@ -221,6 +231,7 @@ def run_sampled(cmd: list[str], interval: float, label: str, watch: tuple[Path, 
                 _, status, usage = os.wait4(proc.pid, 0)
             finally:
                 seconds = time.perf_counter() - start
+                busy = busy_seconds() - busy
                 sampler.stop()
         proc.returncode = os.waitstatus_to_exitcode(status)
         stderr = Path(err_path).read_text("utf-8", "replace")
@@ -235,6 +246,8 @@ def run_sampled(cmd: list[str], interval: float, label: str, watch: tuple[Path, 
     return {
         "seconds": seconds,
         "cpu_seconds": cpu,
+        # CPU the rest of the machine used meanwhile (this script's sampler included)
+        "others_cpu_seconds": max(0.0, busy - cpu),
         "peak_rss_mib": peak,
         "tree_peak_rss_mib": sampler.peak_rss_kib / 1024,
         "tree_peak_pss_mib": sampler.peak_pss_kib / 1024,
@@ -302,9 +315,13 @@ def measure(job: str, cmd: list[str], out: Path, n: int, lines: tuple[int, int],
         print(
             f"  {label}: {r['seconds']:.2f} s wall, {r['cpu_seconds']:.2f} s CPU, largest process {r['peak_rss_mib']:.1f} MiB, "
             f"tree {r['tree_peak_rss_mib']:.1f} MiB RSS / {r['tree_peak_pss_mib']:.1f} MiB PSS "
-            f"({len(workers)} child process(es), {r['tree_samples']} samples), {r['output_lines']:,} lines",
+            f"({len(workers)} child process(es), {r['tree_samples']} samples), {r['output_lines']:,} lines; "
+            f"others used {r['others_cpu_seconds']:.1f} CPU s meanwhile",
             file=sys.stderr,
         )
+        if r["others_cpu_seconds"] > 0.1 * r["seconds"] + 0.5:
+            print(f"  WARNING: the machine was not quiet: other processes used {r['others_cpu_seconds'] / r['seconds']:.0%} "
+                  "of a core during this run", file=sys.stderr)
         runs.append(r)
     best = min(runs, key=lambda r: r["seconds"])
     parent = [p["hwm_mib"] for r in runs for p in r["processes"] if p["role"] == "parent"]
@@ -316,6 +333,7 @@ def measure(job: str, cmd: list[str], out: Path, n: int, lines: tuple[int, int],
         "seconds": best["seconds"],
         "all_seconds": [r["seconds"] for r in runs],
         "all_cpu_seconds": [r["cpu_seconds"] for r in runs],
+        "all_others_cpu_seconds": [r["others_cpu_seconds"] for r in runs],
         "conversations_per_s": n / best["seconds"],
         "output_lines": [r["output_lines"] for r in runs],
         "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),

@@ -42,6 +42,7 @@ from pathlib import Path
 sys.dont_write_bytecode = True  # import convert.py without leaving a .pyc in bench/
 sys.path.insert(0, str(Path(__file__).parent))
 from convert import BenchError, find_augment, generate, machine, run_child  # noqa: E402
+from memory import busy_seconds  # noqa: E402
 
 import orjson  # noqa: E402
 
@@ -125,11 +126,13 @@ def environment(changes: dict[str, str | None]):
 def time_job(name: str, cmd: list[str], out: Path | None, lines: tuple[int, int], key: str, repeat: int, warmup: bool) -> dict:
     if warmup:
         run_child(cmd)
-    times, cpus, peaks, counts = [], [], [], []
+    times, cpus, peaks, counts, noise = [], [], [], [], []
     for _ in range(repeat):
         if out is not None:
             out.unlink(missing_ok=True)
+        busy = busy_seconds()
         seconds, cpu, peak, stderr = run_child(cmd)
+        others = max(0.0, busy_seconds() - busy - cpu)
         if stderr.strip():
             print(f"  ({name} wrote to stderr: {stderr.strip()[:500]})", file=sys.stderr)
         if out is not None:
@@ -137,7 +140,8 @@ def time_job(name: str, cmd: list[str], out: Path | None, lines: tuple[int, int]
         times.append(seconds)
         cpus.append(cpu)
         peaks.append(peak)
-        print(f"  {name}: {seconds:.3f} s wall, {cpu:.3f} s CPU, {peak:.1f} MiB", file=sys.stderr)
+        noise.append(others)
+        print(f"  {name}: {seconds:.3f} s wall, {cpu:.3f} s CPU, {peak:.1f} MiB; others used {others:.2f} CPU s", file=sys.stderr)
     best = min(range(repeat), key=times.__getitem__)
     return {
         "job": name,
@@ -146,6 +150,8 @@ def time_job(name: str, cmd: list[str], out: Path | None, lines: tuple[int, int]
         "cpu_seconds_of_best": cpus[best],
         "all_seconds": times,
         "all_cpu_seconds": cpus,
+        # CPU the rest of the machine used during each run (clock-tick resolution: 0.01 s)
+        "all_others_cpu_seconds": noise,
         "peak_rss_mib": max(peaks),
         "all_peak_rss_mib": peaks,
         "output_lines": counts,

@@ -61,7 +61,7 @@ def bars(counts: dict[str, int], title: str, width: int = 460) -> str:
     height = 24 * rows + 10
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" aria-label="{html.escape(title)}">']
     for i, (label, n) in enumerate(counts.items()):
-        w = (width - 160) * n / total
+        w = (width - 250) * n / total
         parts.append(f'<text x="0" y="{24 * i + 18}" font-size="12">{html.escape(str(label))[:22]}</text>')
         parts.append(f'<rect x="150" y="{24 * i + 5}" width="{w:.1f}" height="16" fill="{COLORS[0]}"/>')
         parts.append(f'<text x="{155 + w:.1f}" y="{24 * i + 18}" font-size="12">{n} ({n / total:.0%})</text>')

@@ -72,7 +72,7 @@ def test_resume_after_sigkill_gives_the_uninterrupted_output(tmp_path):
     turns = [json_key({"messages": r["conversations"]}) for r in records]
     assert len(turns) == len(set(turns))  # exact-duplicates kept its memory across the kill
     assert {r["n"] for r in records} == set(range(60))
-    assert sorted(p.name for p in out.parent.iterdir()) == ["dataset_info.json", "out.jsonl", "out.jsonl.rejects.jsonl"]
+    assert sorted(p.name for p in out.parent.iterdir()) == ["README.md", "dataset_info.json", "out.jsonl", "out.jsonl.rejects.jsonl"]
     # the summary counts the whole run, not just the resumed part
     def summary(done):
         return next(line for line in done.stderr.decode().splitlines() if line.startswith("read "))

@@ -93,6 +93,21 @@ class Configurable:
             self.values[opt.name] = value
 
 
+    def list_file(self, option: str) -> list[str]:
+        """The items of the file an option names: one a line, blank lines and
+        ``#`` comments left out (scenes, situations ...)."""
+        from pathlib import Path
+
+        path = self.values.get(option)
+        if not path:
+            return []
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise UsageError(f"{self.name} --{option.replace('_', '-')} {path}: {exc.strerror}") from None
+        return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
 class Augmenter(Configurable):
     #: The roles touched when the user does not say ``--roles``.
     roles: ClassVar[tuple[str, ...]] = (USER, ASSISTANT)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from pathlib import Path
 from typing import Any
 
 import augment
@@ -64,13 +63,7 @@ class NewDialogue(LLMAugmenter):
 
     def __init__(self, **values):
         super().__init__(**values)
-        self.situation_list: list[str] = []
-        if self.values["situations"]:
-            try:
-                lines = Path(self.values["situations"]).read_text(encoding="utf-8").splitlines()
-            except OSError as exc:
-                raise UsageError(f"new-dialogue --situations {self.values['situations']}: {exc.strerror}") from None
-            self.situation_list = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+        self.situation_list: list[str] = self.list_file("situations")
         if self.values["axes"]:
             axes = parse_axes(self.values["axes"])
             for combo in itertools.product(*[values for _, values in axes]):

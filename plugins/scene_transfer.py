@@ -3,13 +3,12 @@ each turn does and who the character is; the system prompt's scene follows (a mo
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import augment
 from augment.augmenters import Option, StepContext
 from augment.conversation import ASSISTANT, SYSTEM, USER, Conversation
-from augment.errors import UsageError, VariantRejected
+from augment.errors import VariantRejected
 from augment.personas import link
 from augment.llm_augmenter import COMMON_OPTIONS, LLMAugmenter, character, dialogue_json, language_name
 from augment.prompting import string_list
@@ -29,13 +28,7 @@ class SceneTransfer(LLMAugmenter):
 
     def __init__(self, **values):
         super().__init__(**values)
-        self.scene_list: list[str] = []
-        if self.values["scenes"]:
-            try:
-                lines = Path(self.values["scenes"]).read_text(encoding="utf-8").splitlines()
-            except OSError as exc:
-                raise UsageError(f"scene-transfer --scenes {self.values['scenes']}: {exc.strerror}") from None
-            self.scene_list = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+        self.scene_list: list[str] = self.list_file("scenes")
         if self.values["scene"]:
             self.scene_list.append(self.values["scene"])
 

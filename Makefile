@@ -40,7 +40,8 @@ demo: setup
 	$(BIN)/augment run samples/tavern.sharegpt.jsonl -o $(OUT)/tavern.paraphrased.jsonl --seed 7 --repair --protect Mira \
 		typos synonym --rate 0.15 backtranslate --via spa
 	$(BIN)/augment run samples/wuxia.sharegpt.jsonl -o $(OUT)/wuxia.jsonl --seed 7 --repair synonym
-	@echo "outputs and dataset_info.json are in $(OUT)/"
+	$(BIN)/augment stats $(OUT)/tavern.paraphrased.jsonl --compare samples/tavern.sharegpt.jsonl --html $(OUT)/report.html
+	@echo "outputs, dataset_info.json, the dataset card (README.md) and report.html are in $(OUT)/"
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -63,7 +63,7 @@ class ModelSettings:
         """What goes into provenance: never a key."""
         out: dict[str, Any] = {"model": self.model, "temperature": self.temperature, "max_tokens": self.max_tokens}
         if self.api_base:
-            out["api_base"] = self.api_base
+            out["api_base"] = _without_credentials(self.api_base)
         return out
 
 
@@ -306,3 +306,16 @@ def _retry_after(exc: Exception) -> float | None:
 def _short(exc: Exception) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:300]
+
+
+def _without_credentials(url: str) -> str:
+    """``url`` with any ``user:password@`` taken out."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))

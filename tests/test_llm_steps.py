@@ -270,3 +270,10 @@ def test_scene_transfer_draws_from_the_persona_scenarios(server, tmp_path):
     mira = json.loads(Path(personas_dir, "mira.json").read_text())["data"]["extensions"]["augment"]["scenarios"]
     assert scenes and scenes <= set(mira)
     assert any(s in server.requests[0]["messages"][-1]["content"] for s in mira)
+
+
+def test_credentials_in_an_api_base_stay_out_of_provenance():
+    from augment.llm import ModelSettings
+
+    settings = ModelSettings("openai/x", "http://user:s3cret-pass@127.0.0.1:8000/v1")
+    assert settings.describe()["api_base"] == "http://127.0.0.1:8000/v1"

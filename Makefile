@@ -63,4 +63,7 @@ clean:
 bench: setup
 	$(BIN)/python bench/convert.py --n 10000
 	$(BIN)/python bench/convert.py --n 100000
+	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/augmenters.py --n 1600
 	$(BIN)/python bench/llm.py
+	$(BIN)/python bench/memory.py

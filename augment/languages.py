@@ -46,7 +46,7 @@ def _letters(text: str) -> int:
     return len(_LETTERS.findall(text)) + 3 * len(_CJK.findall(text))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)  # variants reuse their parent's languages; a big cache only holds memory
 def detect(text: str) -> str | None:
     """The language of ``text``, or None when there is nothing to judge."""
     text = _NOISE.sub(" ", text)

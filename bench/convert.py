@@ -235,8 +235,9 @@ def run_child(cmd: list[str]) -> tuple[float, float, float, str]:
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stderr  # KiB on Linux
 
 
-def check_output(path: Path, n: int, key: str) -> None:
-    """Exactly ``n`` lines, and the first and last are JSON objects with ``key``."""
+def check_output(path: Path, n: int, key: str, most: int | None = None) -> int:
+    """``n`` lines (between ``n`` and ``most`` when given), and the first and
+    last are JSON objects with ``key``. Returns the number of lines."""
     if not path.exists():
         raise BenchError(f"{path} was not written")
     lines = 0
@@ -247,8 +248,10 @@ def check_output(path: Path, n: int, key: str) -> None:
                 first = line
             last = line
             lines += 1
-    if lines != n:
+    if most is None and lines != n:
         raise BenchError(f"{path} has {lines} lines, expected {n}")
+    if most is not None and not n <= lines <= most:
+        raise BenchError(f"{path} has {lines} lines, expected between {n} and {most}")
     for which, line in (("first", first), ("last", last)):
         try:
             record = orjson.loads(line)
@@ -256,6 +259,7 @@ def check_output(path: Path, n: int, key: str) -> None:
             raise BenchError(f"{path}: {which} line is not JSON: {exc}") from None
         if not isinstance(record, dict) or key not in record:
             raise BenchError(f"{path}: {which} line has no {key!r} field")
+    return lines
 
 
 def measure(name: str, cmd: list[str], out: Path | None, n: int, key: str, repeat: int) -> dict:

@@ -58,7 +58,6 @@ sys.dont_write_bytecode = True  # import convert.py without leaving a .pyc in be
 sys.path.insert(0, str(Path(__file__).parent))
 from convert import GNU_TIME, BenchError, check_output, find_augment, generate, machine  # noqa: E402
 
-import orjson  # noqa: E402
 
 MIB = 1 << 20
 #: Output bytes per corpus byte, measured on 10,000 conversations: convert --to openai 1.03,
@@ -265,38 +264,13 @@ def run_sampled(cmd: list[str], interval: float, label: str, watch: tuple[Path, 
 # -- outputs ------------------------------------------------------------------------
 
 
-def check_range(path: Path, lo: int, hi: int, key: str) -> int:
-    """Between ``lo`` and ``hi`` lines; the first and last are JSON records with ``key``."""
-    if not path.exists():
-        raise BenchError(f"{path} was not written")
-    lines = 0
-    first = last = b""
-    with open(path, "rb") as fh:
-        for line in fh:
-            if lines == 0:
-                first = line
-            last = line
-            lines += 1
-    if not lo <= lines <= hi:
-        raise BenchError(f"{path} has {lines} lines, expected between {lo} and {hi}")
-    for which, line in (("first", first), ("last", last)):
-        try:
-            record = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            raise BenchError(f"{path}: {which} line is not JSON: {exc}") from None
-        if not isinstance(record, dict) or key not in record:
-            raise BenchError(f"{path}: {which} line has no {key!r} field")
-    return lines
-
-
 def remove_outputs(out: Path) -> None:
-    """The output, and what augment writes beside it (partial files, a rejects file).
-    Outputs go to a directory of their own, so its dataset_info.json is ours too."""
-    out.unlink(missing_ok=True)
-    (out.parent / "dataset_info.json").unlink(missing_ok=True)
-    for entry in out.parent.glob(f".{out.name}*"):
-        entry.unlink(missing_ok=True)
-    Path(f"{out}.rejects.jsonl").unlink(missing_ok=True)
+    """The output and whatever augment writes beside it (dataset_info.json, a
+    dataset card, partial and rejects files): outputs go to a directory of
+    their own, made by this script, so everything in it is ours."""
+    for entry in out.parent.iterdir():
+        if entry.is_file() or entry.is_symlink():
+            entry.unlink(missing_ok=True)
 
 
 def measure(job: str, cmd: list[str], out: Path, n: int, lines: tuple[int, int], key: str, repeat: int, interval: float) -> dict:
@@ -307,7 +281,7 @@ def measure(job: str, cmd: list[str], out: Path, n: int, lines: tuple[int, int],
         r = run_sampled(cmd, interval, label, (out.parent, f".{out.name}"))
         if r["stderr"].strip():
             print(f"  ({job} wrote to stderr: {r['stderr'].strip()[:500]})", file=sys.stderr)
-        r["output_lines"] = check_range(out, *lines, key)
+        r["output_lines"] = check_output(out, lines[0], key, most=lines[1])
         if lines[0] == lines[1]:
             check_output(out, n, key)  # bench/convert.py's exact check, too
         remove_outputs(out)

@@ -95,9 +95,10 @@ def test_the_cli_reports_bad_lines_and_keeps_the_good_ones(tmp_path, lines, crlf
     assert result.exit_code == 0, result.output
     assert result.exception is None
     written = read_records(out) if out.read_bytes().strip() else []
-    rejected = [json.loads(line) for line in rejects.read_text().splitlines()]
-    for line in result.stderr.splitlines():
-        assert line.startswith(f"{source}:"), line  # file:line: why
+    # JSON Lines are split on "\n" only: str.splitlines() would also split on U+0085 inside a string
+    rejected = [json.loads(line) for line in rejects.read_text().split("\n") if line]
+    for line in result.stderr.split("\n"):
+        assert not line or line.startswith(f"{source}:"), line  # file:line: why
     for rej in rejected:
         assert rej["location"].startswith(f"{source}:") and rej["reason"]
     good = sum(1 for line in lines if line.startswith(b"{") and _is_good(line))
@@ -123,3 +124,15 @@ def test_plugins_load_only_from_entry_points(tmp_path, monkeypatch):
     (tmp_path / "plugins" / "evil.py").write_text("raise SystemExit('imported!')\n")
     done = run_cli("plugins", cwd=tmp_path)
     assert done.returncode == 0 and b"imported!" not in done.stdout + done.stderr
+
+
+def test_a_next_line_character_inside_a_record_is_data(tmp_path):
+    """U+0085 (and U+2028) are not line ends in JSON Lines."""
+    source = tmp_path / "in.jsonl"
+    record = {"conversations": [{"from": "human", "value": "one\u0085two\u2028three"}, {"from": "gpt", "value": "ok"}]}
+    source.write_text(json.dumps(record, ensure_ascii=False) + "\n\u0085\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    done = run_cli("convert", str(source), "-o", str(out), "--on-error", "skip", "-q")
+    assert done.returncode == 0, done.stderr.decode()
+    assert read_records(out) == [record]
+    assert f"{source}:2: invalid JSON" in done.stderr.decode()

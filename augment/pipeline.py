@@ -181,7 +181,7 @@ def read_raw(path: str, fmt: Format | None, progress: Callable[[int], None] | No
     try:
         custom = fmt.read(stream, file) if fmt is not None else None
         if custom is None:
-            yield from read_json_records(stream, file, progress)
+            yield from read_json_records(stream, file, progress, lines=path.lower().endswith(".jsonl"))
         else:
             for location, record in custom:
                 yield Raw(location, value=record)

@@ -63,9 +63,14 @@ def input_size(path: str) -> int | None:
     return st.st_size if os.path.isfile(path) else None
 
 
-def read_json_records(stream: IO[bytes], file: str, progress: Progress | None = None) -> Iterator[Raw]:
+def read_json_records(stream: IO[bytes], file: str, progress: Progress | None = None, lines: bool = False) -> Iterator[Raw]:
     """Records from a JSON array or a JSON Lines stream, told apart by the
-    first non-blank character."""
+    first non-blank character, unless ``lines`` says it is JSON Lines (a
+    ``.jsonl`` file whose first line happens to start with ``[`` is still
+    read line by line, so one bad line costs one record)."""
+    if lines:
+        yield from _read_lines(iter(stream), file, progress)
+        return
     head = b""
     while True:  # read past leading blanks, however many
         chunk = stream.read(4096)

@@ -136,3 +136,14 @@ def test_a_next_line_character_inside_a_record_is_data(tmp_path):
     assert done.returncode == 0, done.stderr.decode()
     assert read_records(out) == [record]
     assert f"{source}:2: invalid JSON" in done.stderr.decode()
+
+
+def test_a_jsonl_file_is_read_line_by_line_even_if_a_line_starts_with_a_bracket(tmp_path):
+    source = tmp_path / "in.jsonl"
+    good = {"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "hello"}]}
+    source.write_text("[1, 2\n" + json.dumps(good) + "\n")
+    out = tmp_path / "out.jsonl"
+    done = run_cli("convert", str(source), "-o", str(out), "--on-error", "skip", "-q")
+    assert done.returncode == 0
+    assert read_records(out) == [good]
+    assert f"{source}:1: invalid JSON" in done.stderr.decode()

@@ -46,9 +46,13 @@ def _letters(text: str) -> int:
     return len(_LETTERS.findall(text)) + 3 * len(_CJK.findall(text))
 
 
-@lru_cache(maxsize=4096)  # variants reuse their parent's languages; a big cache only holds memory
+@lru_cache(maxsize=4096)  # turns recur (variants, repeated lines); whole dialogues don't
 def detect(text: str) -> str | None:
-    """The language of ``text``, or None when there is nothing to judge."""
+    """The language of ``text``, or None when there is nothing to judge (cached)."""
+    return _detect_text(text)
+
+
+def _detect_text(text: str) -> str | None:
     text = _NOISE.sub(" ", text)
     if _letters(text) < 3:
         return None
@@ -68,7 +72,8 @@ def detect(text: str) -> str | None:
 def turn_languages(conv: Conversation) -> list[str | None]:
     """One language per turn of ``conv`` (the system prompt included)."""
     dialogue = "\n".join(t.content for t in conv.turns if t.role != SYSTEM)
-    overall = detect(dialogue) if dialogue.strip() else None
+    # a whole dialogue is seen once: kept out of the cache, where it would only push turns out
+    overall = _detect_text(dialogue) if dialogue.strip() else None
     out: list[str | None] = []
     for turn in conv.turns:
         if _letters(turn.content) >= LONG_TURN:

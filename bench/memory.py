@@ -465,8 +465,8 @@ def main(argv: list[str] | None = None) -> None:
 
         # 2. the corpora
         for n in sizes:
+            made += [work / f"corpus-{n}.sharegpt.jsonl", work / f"corpus-{n}.stamp.json"]  # a half-written one too
             path, stats, reused = corpus(work, n, args.seed, reuse=args.keep)
-            made += [path, work / f"corpus-{n}.stamp.json"]
             corpora[n] = {**stats, "path": str(path), "reused": reused}
             how = "reused" if reused else f"written in {stats['generate_seconds']:.1f} s"
             print(f"corpus {n:,}: {stats['bytes'] / MIB:.1f} MiB, mean {stats['mean_line']:.0f} B/line, {how}", file=sys.stderr)

@@ -8,8 +8,9 @@ STAMP := $(VENV)/.installed
 OUT := out
 
 # Debian packages the offline augmenters read: WordNet 3.0 (synonym) and an
-# Apertium pair (backtranslate). Installed only when missing.
-SYSTEM_PACKAGES := wordnet-base wordnet-sense-index apertium apertium-eng-spa
+# Apertium pair (backtranslate); GNU time for the benchmarks' peak memory.
+# Installed only when missing.
+SYSTEM_PACKAGES := wordnet-base wordnet-sense-index apertium apertium-eng-spa time
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 EXAMPLE_VENV := .venv-example
@@ -19,7 +20,7 @@ EXAMPLE_VENV := .venv-example
 setup: system-packages $(STAMP)
 
 system-packages:
-	@if [ -f /usr/share/wordnet/index.sense ] && command -v apertium >/dev/null && [ -f /usr/share/apertium/modes/eng-spa.mode ]; then :; else \
+	@if [ -f /usr/share/wordnet/index.sense ] && command -v apertium >/dev/null && [ -f /usr/share/apertium/modes/eng-spa.mode ] && [ -x /usr/bin/time ]; then :; else \
 		echo "installing Debian packages: $(SYSTEM_PACKAGES)"; \
 		$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	fi
@@ -28,6 +29,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --no-deps llamafactory==0.9.5
 	touch $(STAMP)
 
 demo: setup

@@ -49,14 +49,32 @@ class Turn:
 
 
 @dataclass
+class Preference:
+    """A preference pair (DPO): two answers to the conversation's last user
+    turn, the one to prefer and the one to avoid. Each is an assistant turn
+    (or a function call)."""
+
+    chosen: Turn
+    rejected: Turn
+
+
+@dataclass
 class Conversation:
     turns: list[Turn] = field(default_factory=list)
     tools: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Preference data (DPO): the dialogue ends with a user turn, and these
+    #: are the two answers to it.
+    preference: Preference | None = None
+    #: Labelled data (KTO): whether the last answer is desirable.
+    label: bool | None = None
     #: Provenance carried in the record (from an earlier run) and added by this one.
     provenance: dict[str, Any] | None = None
     #: Where the record was read from; not part of the record itself.
     location: Location | None = field(default=None, compare=False)
+    #: What a reader did while decoding (``left out 2 system line(s)``): counted
+    #: in the summary, not written.
+    notes: list[str] = field(default_factory=list, compare=False)
 
     @property
     def system(self) -> str | None:
@@ -74,7 +92,21 @@ class Conversation:
         clone.location = self.location
         return clone
 
+    @property
+    def kind(self) -> str:
+        """``chat``, ``preference`` (DPO) or ``labelled`` (KTO)."""
+        if self.preference is not None:
+            return "preference"
+        if self.label is not None:
+            return "labelled"
+        return "chat"
+
     def text_key(self) -> tuple:
         """What makes two conversations the same data for training."""
         tools = self.tools if self.tools is None or isinstance(self.tools, str) else json.dumps(self.tools, sort_keys=True)
-        return tuple((t.role, t.name, t.content) for t in self.turns) + (tools,)
+        key = tuple((t.role, t.name, t.content) for t in self.turns) + (tools,)
+        if self.preference is not None:
+            key += (("chosen", self.preference.chosen.content), ("rejected", self.preference.rejected.content))
+        if self.label is not None:
+            key += (("label", self.label),)
+        return key

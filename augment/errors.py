@@ -11,7 +11,12 @@ class RecordError(AugmentError):
     """One record cannot be read, decoded, encoded or checked.
 
     The message says why, in words a user can act on; the reader adds where.
+    A format's ``read`` may give the 1-based ``line`` of the problem in its file.
     """
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
 
 
 class Unrepresentable(RecordError):
@@ -20,6 +25,12 @@ class Unrepresentable(RecordError):
 
 class UsageError(AugmentError):
     """The command line or a configuration file asks for something impossible."""
+
+
+class CommandLineError(UsageError):
+    """The command line lacks something it needs or names something it must
+    not (a step needing a model, and no --model): exit status 2, like a
+    misspelled option."""
 
 
 class PluginError(AugmentError):

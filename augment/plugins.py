@@ -21,8 +21,8 @@ from typing import Any, Iterable
 
 import pluggy
 
-from . import hookspecs
-from .errors import PluginError, UsageError
+from augment import hookspecs
+from augment.errors import PluginError, UsageError
 
 GROUP = "augment"
 OWN_DISTRIBUTION = "roleplay-augment"
@@ -144,17 +144,19 @@ def load(extra: Iterable[tuple[str, object]] = ()) -> Registry:
         except Exception as exc:
             info.error = f"failed to load: {type(exc).__name__}: {exc}"
 
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        bad = getattr(exc, "plugin", None)
-        bad_name = pm.get_name(bad) if bad is not None else None
-        if bad_name in infos:
+    while True:  # every plugin with an unknown hook, not just the first
+        try:
+            pm.check_pending()
+            break
+        except pluggy.PluginValidationError as exc:
+            bad = getattr(exc, "plugin", None)
+            bad_name = pm.get_name(bad) if bad is not None else None
+            if bad_name not in infos:
+                raise PluginError(str(exc)) from exc
             infos[bad_name].error = f"unknown hook: {exc}"
             pm.unregister(bad)
-        else:
-            raise PluginError(str(exc)) from exc
 
+    names_of = {name: pm.get_plugin(name) for name in infos if pm.get_plugin(name) is not None}
     for kind, hook_name in KINDS.items():
         table = getattr(registry, kind)
         for impl in getattr(pm.hook, hook_name).get_hookimpls():
@@ -176,8 +178,11 @@ def load(extra: Iterable[tuple[str, object]] = ()) -> Registry:
                 _table[name] = obj
                 _names.append(name)
 
+            # through pluggy, one plugin at a time, so a failure is that plugin's
+            others = [plugin for name, plugin in names_of.items() if name != impl.plugin_name]
+            caller = pm.subset_hook_caller(hook_name, remove_plugins=others)
             try:
-                impl.function(**{arg: register for arg in impl.argnames})
+                caller(register=register)
             except Exception as exc:
                 info.error = f"{hook_name} failed: {type(exc).__name__}: {exc}"
             if names:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 
-from . import hookspecs
+from augment import hookspecs
 
 HEADER = """# Hook reference
 
@@ -34,11 +34,48 @@ def _signature(name: str, fn) -> str:
     return f"def {name}({params}) -> {sig.return_annotation}"
 
 
+def public_api() -> list[tuple[str, str, str]]:
+    """(name, what it is with its signature, first paragraph of its doc) for
+    every name in ``augment.__all__``, in the order listed there."""
+    import augment
+
+    out = []
+    for name in augment.__all__:
+        value = getattr(augment, name)
+        if inspect.isclass(value):
+            try:
+                sig = str(inspect.signature(value))
+            except (TypeError, ValueError):
+                sig = "(...)"
+            what = f"class {name}{sig}"
+        elif callable(value):
+            what = f"def {name}{inspect.signature(value)}"
+        else:
+            what = f"{name} = {value!r}" if not isinstance(value, (tuple, frozenset)) or len(repr(value)) < 80 else f"{name}: {type(value).__name__}"
+        doc = inspect.cleandoc(value.__doc__ or "") if callable(value) else ""
+        if doc.startswith(f"{name}("):
+            doc = ""  # a dataclass's generated docstring says nothing more
+        out.append((name, what, doc.split("\n\n")[0].replace("\n", " ")))
+    return out
+
+
+API_HEADER = """# Public API for plugin authors
+
+Everything a plugin needs from the core is importable from `augment` itself
+(`from augment import Format, Conversation, Augmenter, ...`). A built-in plugin
+imports nothing else from the core (a test checks it), so these names are the
+contract; the test kit for plugin tests is `augment.testing`.
+"""
+
+
 def markdown() -> str:
     parts = [HEADER]
     for name, signature, doc in hooks():
         parts.append(f"## `{name}`\n\n```python\n{signature}\n```\n\n{doc}\n")
-    return "\n".join(parts)
+    parts.append(API_HEADER)
+    for name, what, doc in public_api():
+        parts.append(f"- `{name}`: `{what}`" + (f"  \n  {doc}" if doc else ""))
+    return "\n".join(parts) + "\n"
 
 
 if __name__ == "__main__":  # pragma: no cover

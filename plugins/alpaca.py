@@ -15,10 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import augment
-from augment.conversation import ASSISTANT, SYSTEM, USER, Conversation, Turn
-from augment.errors import RecordError, Unrepresentable
-from augment.formats import Format, split_known, type_name
-from augment.validation import order_problems
+from augment import ASSISTANT, FUNCTION_CALL, SYSTEM, USER, Conversation, Format, Preference, RecordError, Turn, Unrepresentable, kto_tag, optional_columns, order_problems, split_known, type_name
 
 
 @dataclass(frozen=True)
@@ -38,7 +35,7 @@ class Alpaca(Format):
         self.columns = columns
 
     def detect(self, record: Any) -> bool:
-        return isinstance(record, dict) and self.columns.prompt in record and self.columns.response in record
+        return isinstance(record, dict) and self.columns.prompt in record and (self.columns.response in record or "chosen" in record)
 
     def from_dataset_info(self, entry: dict[str, Any]) -> "Alpaca":
         columns = entry.get("columns") or {}
@@ -62,19 +59,23 @@ class Alpaca(Format):
                 turns.append(Turn(ASSISTANT, pair[1]))
         if col.prompt not in record:
             raise RecordError(f"missing field {col.prompt!r}")
-        if col.response not in record:
+        preference = None
+        if "chosen" in record or "rejected" in record:  # preference data: two answers, no response
+            preference = Preference(Turn(ASSISTANT, _string(record.get("chosen"), "chosen")), Turn(ASSISTANT, _string(record.get("rejected"), "rejected")))
+        elif col.response not in record:
             raise RecordError(f"missing field {col.response!r}")
         instruction = _string(record[col.prompt], col.prompt)
         query = record.get(col.query)
         query = "" if query is None else _string(query, col.query)
         turns.append(Turn(USER, f"{instruction}\n{query}" if query else instruction))
-        turns.append(Turn(ASSISTANT, _string(record[col.response], col.response)))
+        if preference is None:
+            turns.append(Turn(ASSISTANT, _string(record[col.response], col.response)))
         # An empty history and the input split stay at the record level, so a
         # trip through another format brings them back.
-        extra = split_known(record, (col.prompt, col.response, col.system, "provenance"))
+        extra = split_known(record, (col.prompt, col.response, col.system, "provenance", "chosen", "rejected", "kto_tag"))
         if history:
             del extra[col.history]
-        return Conversation(turns=turns, extra=extra, provenance=record.get("provenance"))
+        return Conversation(turns=turns, extra=extra, provenance=record.get("provenance"), preference=preference, label=kto_tag(record))
 
     def encode(self, conv: Conversation) -> dict[str, Any]:
         col = self.columns
@@ -89,10 +90,15 @@ class Alpaca(Format):
         if found:
             raise Unrepresentable(f"alpaca needs user/assistant pairs: {found[0]} (try --repair)")
         dialogue = conv.dialogue
-        for i, turn in enumerate(dialogue, 1):
-            if turn.extra:
-                raise Unrepresentable(f"alpaca has no place for message fields {sorted(turn.extra)} (turn {i})")
-        *pairs, user, answer = dialogue
+        answers = [conv.preference.chosen, conv.preference.rejected] if conv.preference else []
+        for i, turn in enumerate(dialogue + answers, 1):
+            if turn.extra or turn.name is not None or turn.role == FUNCTION_CALL:
+                raise Unrepresentable(f"alpaca has no place for message fields, names or function calls (turn {i})")
+        if conv.preference is not None:
+            *pairs, user = dialogue
+            answer = None
+        else:
+            *pairs, user, answer = dialogue
         extra = dict(conv.extra)
         query = extra.pop(col.query, None)
         out: dict[str, Any] = {}
@@ -107,25 +113,25 @@ class Alpaca(Format):
             out[col.prompt] = user.content
             if query is not None:
                 out[col.query] = ""
-        out[col.response] = answer.content
+        if answer is not None:
+            out[col.response] = answer.content
+        else:
+            out["chosen"], out["rejected"] = (t.content for t in answers)
+        if conv.label is not None:
+            out["kto_tag"] = conv.label
         out.update(extra)
         if conv.provenance is not None:
             out["provenance"] = conv.provenance
         return out
 
-    def dataset_info(self, file_name: str) -> dict[str, Any]:
+    def dataset_info(self, file_name: str, columns=()) -> dict[str, Any]:
         col = self.columns
-        return {
-            "file_name": file_name,
-            "formatting": "alpaca",
-            "columns": {
-                "prompt": col.prompt,
-                "query": col.query,
-                "response": col.response,
-                "history": col.history,
-                "system": col.system,
-            },
-        }
+        named = {"prompt": col.prompt, **optional_columns(columns, {"query": col.query, "response": col.response, "history": col.history, "system": col.system})}
+        entry: dict[str, Any] = {"file_name": file_name, "formatting": "alpaca"}
+        if "chosen" in named:
+            entry["ranking"] = True
+        entry["columns"] = named
+        return entry
 
 
 def _string(value: Any, field: str) -> str:

@@ -20,11 +20,7 @@ import subprocess
 from pathlib import Path
 
 import augment
-from augment.augmenters import Option, StepContext
-from augment.conversation import ASSISTANT, USER, Conversation
-from augment.errors import AugmentError, UsageError, VariantRejected
-from augment.llm_augmenter import COMMON_OPTIONS, LLMAugmenter, language_name
-from augment.prompting import string_list
+from augment import ASSISTANT, LLM_OPTIONS, USER, AugmentError, Conversation, LLMAugmenter, Option, StepContext, UsageError, VariantRejected, language_name, string_list
 
 MODES_DIRS = ("/usr/share/apertium/modes", "/usr/local/share/apertium/modes")
 SOURCE = "eng"
@@ -108,22 +104,28 @@ class BackTranslate(LLMAugmenter):
     options = (
         Option("via", str, "spa", "pivot language: an installed Apertium pair (ISO 639-3), or with --model any language"),
         Option("model", bool, False, "translate with the run's --model instead of Apertium"),
-    ) + COMMON_OPTIONS
+    ) + LLM_OPTIONS
 
-    def __init__(self, **values):
-        super().__init__(**values)
+    def __init__(self, resources=None, **values):
+        super().__init__(resources, **values)
         self.apertium = Apertium()
         if self.values["model"]:
-            self.languages = None  # the model translates from any language
-            self.wants_language = True
+            self.wants_language = True  # the answer's language is checked
         else:
             problem = _check_pivot(self.values["via"])
             if problem:
                 raise UsageError(f"backtranslate --via {problem}")
 
-    @property
-    def needs_model(self) -> bool:
-        return bool(self.values["model"])
+    @classmethod
+    def needs_model(cls, values):
+        return bool(values.get("model"))
+
+    @classmethod
+    def describe_languages(cls) -> str:
+        return "en with Apertium; any language with --model"
+
+    def handled_languages(self):
+        return None if self.values["model"] else self.languages  # a model translates from any language
 
     def augment_many(self, items: list[tuple[Conversation, StepContext]]) -> list[Conversation | Exception]:
         if self.values["model"]:

@@ -1,79 +1,74 @@
 """Character cards as SillyTavern and TavernAI export them: JSON, or a PNG
 image with the card embedded (a ``tEXt`` chunk named ``chara`` holding base64
-JSON; ``ccv3`` for version 3 cards)."""
+JSON; ``ccv3`` for version 3 cards). Both importers also export
+(``augment personas export NAME -o FILE.json|FILE.png``).
+
+Writing a PNG: the card goes into the persona's picture (or a plain
+placeholder) as ``tEXt`` chunks before ``IEND``, replacing any card chunks
+already there. A v2 card is written as ``chara``. A v3 card is written as
+``ccv3`` (the v3 card) and ``chara`` (the same data labelled
+``chara_card_v2``/``"2.0"``, for readers that know only v2), which is how
+SillyTavern writes cards. SillyTavern also adds a ``ccv3`` copy of a v2 card;
+we do not, so that a v2 card read back (``ccv3`` is read first) is still v2.
+"""
 
 from __future__ import annotations
 
-import base64
 import json
-import struct
-import zlib
 from pathlib import Path
 from typing import Any
 
 import augment
-from augment.errors import AugmentError
-from augment.personas import PersonaImporter
+from augment import PersonaImporter
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from augment_plugins.card_files import (
+    PNG_SIGNATURE,
+    encode_card,
+    load_card,
+    placeholder_png,
+    png_texts,  # noqa: F401  (kept importable from here)
+    png_with_texts,
+    png_without_card,
+)
 
 
 class CardJSON(PersonaImporter):
     name = "card-json"
-    summary = "character card JSON (chara_card_v2, or v1 flat fields)"
+    summary = "character card JSON (chara_card_v2/v3, or v1 flat fields)"
+    exports = (".json",)
 
     def can_read(self, path: Path, head: bytes) -> bool:
-        return path.suffix.lower() == ".json" or head.lstrip()[:1] == b"{"
+        return path.suffix.lower() in (".json", ".jsonl") or head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
 
     def read(self, path: Path) -> dict[str, Any]:
-        try:
-            return json.loads(path.read_text(encoding="utf-8-sig"))
-        except json.JSONDecodeError as exc:
-            raise AugmentError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+        return load_card(path.read_bytes(), str(path))[0]
+
+    def export(self, card: dict[str, Any], image: bytes | None) -> bytes:
+        return (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 class CardPNG(PersonaImporter):
     name = "card-png"
     summary = "PNG with an embedded character card (tEXt 'chara' or 'ccv3')"
+    exports = (".png",)
 
     def can_read(self, path: Path, head: bytes) -> bool:
         return head.startswith(PNG_SIGNATURE)
 
     def read(self, path: Path) -> dict[str, Any]:
-        texts = png_texts(path.read_bytes())
-        for key in ("ccv3", "chara"):
-            if key in texts:
-                try:
-                    return json.loads(base64.b64decode(texts[key]).decode("utf-8"))
-                except (ValueError, UnicodeDecodeError) as exc:
-                    raise AugmentError(f"{path}: the {key!r} chunk is not base64 JSON: {exc}") from None
-        raise AugmentError(f"{path}: no character card in this PNG (no 'chara' or 'ccv3' text chunk)")
+        return load_card(path.read_bytes(), str(path))[0]
 
+    def image(self, path: Path) -> bytes | None:
+        return png_without_card(path.read_bytes())
 
-def png_texts(data: bytes) -> dict[str, str]:
-    """The ``tEXt`` / ``zTXt`` / ``iTXt`` entries of a PNG file."""
-    if not data.startswith(PNG_SIGNATURE):
-        raise AugmentError("not a PNG file")
-    out: dict[str, str] = {}
-    pos = len(PNG_SIGNATURE)
-    while pos + 8 <= len(data):
-        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        body = data[pos + 8 : pos + 8 + length]
-        pos += 12 + length
-        if kind == b"tEXt" and b"\0" in body:
-            key, text = body.split(b"\0", 1)
-            out[key.decode("latin-1")] = text.decode("latin-1")
-        elif kind == b"zTXt" and b"\0" in body:
-            key, rest = body.split(b"\0", 1)
-            out[key.decode("latin-1")] = zlib.decompress(rest[1:]).decode("latin-1")
-        elif kind == b"iTXt" and b"\0" in body:
-            key, rest = body.split(b"\0", 1)
-            compressed, _method = rest[0], rest[1]
-            _lang, _translated, text = rest[2:].split(b"\0", 2)
-            out[key.decode("latin-1")] = (zlib.decompress(text) if compressed else text).decode("utf-8")
-        elif kind == b"IEND":
-            break
-    return out
+    def export(self, card: dict[str, Any], image: bytes | None) -> bytes:
+        texts: dict[str, str] = {}
+        if card.get("spec") == "chara_card_v3":
+            texts["chara"] = encode_card({**card, "spec": "chara_card_v2", "spec_version": "2.0"})
+            texts["ccv3"] = encode_card(card)
+        else:
+            texts["chara"] = encode_card(card)
+        return png_with_texts(image if image is not None else placeholder_png(), texts)
 
 
 @augment.hookimpl

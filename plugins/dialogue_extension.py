@@ -5,10 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import augment
-from augment.augmenters import Option, StepContext, between
-from augment.conversation import ANSWER_ROLES, ASSISTANT, USER, Conversation, Turn
-from augment.llm_augmenter import COMMON_OPTIONS, LLMAugmenter, character, dialogue_json, language_name
-from augment.prompting import role_list
+from augment import ANSWER_ROLES, ASSISTANT, LLM_OPTIONS, USER, Conversation, LLMAugmenter, Option, StepContext, Turn, between, character, dialogue_json, language_name, role_list
 
 
 class DialogueExtension(LLMAugmenter):
@@ -16,7 +13,7 @@ class DialogueExtension(LLMAugmenter):
     summary = "continue a conversation by N turns, in the character's voice and the conversation's language (model)"
     roles = (USER, ASSISTANT)
     template = "dialogue_extension.txt"
-    options = (Option("turns", int, 4, "turns to add (user and assistant alternating)", check=between(1, 40)),) + COMMON_OPTIONS
+    options = (Option("turns", int, 4, "turns to add (user and assistant alternating)", check=between(1, 40)),) + LLM_OPTIONS
 
     def _first(self, conversation: Conversation) -> str:
         dialogue = conversation.dialogue

@@ -10,12 +10,7 @@ import re
 from typing import Any
 
 import augment
-from augment.augmenters import Option, StepContext, between
-from augment.conversation import SYSTEM, USER, ASSISTANT, Conversation, Turn
-from augment.errors import UsageError, VariantRejected
-from augment.llm_augmenter import COMMON_OPTIONS, LLMAugmenter, character, dialogue_json, language_name
-from augment.prompting import role_list
-from augment.protect import ALL
+from augment import ALL_SPANS, ASSISTANT, LLM_OPTIONS, SYSTEM, USER, Conversation, LLMAugmenter, Option, StepContext, Turn, UsageError, VariantRejected, between, character, dialogue_json, language_name, role_list
 
 WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -52,14 +47,14 @@ class NewDialogue(LLMAugmenter):
     summary = "brand-new conversations for the character on listed or combined situations, few-shot from the record (model)"
     roles = (USER, ASSISTANT)
     template = "new_dialogue.txt"
-    rewrites = ALL  # all new text: no span of the example has to survive
+    rewrites = ALL_SPANS  # all new text: no span of the example has to survive
     options = (
         Option("situations", str, None, "a file of situations, one per line"),
         Option("axes", str, None, "axes to combine: 'mood=tired,cheerful; place=harbor,market; request=a room,a loan'"),
         Option("enumerate", bool, False, "take the combinations in order (variant k gets the k-th) instead of sampling"),
         Option("turns", int, 6, "turns in each new conversation", check=between(2, 40)),
         Option("max_overlap", float, 0.3, "largest word-trigram overlap allowed with the example", check=between(0.0, 1.0)),
-    ) + COMMON_OPTIONS
+    ) + LLM_OPTIONS
 
     def __init__(self, **values):
         super().__init__(**values)

@@ -9,9 +9,7 @@ import hashlib
 import re
 
 import augment
-from augment.augmenters import Option
-from augment.conversation import Conversation
-from augment.filters import Filter, FilterContext
+from augment import Conversation, Filter, FilterContext, Option
 
 PATTERNS = (
     ("e-mail", "<EMAIL>", re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")),

@@ -7,11 +7,7 @@ from __future__ import annotations
 import re
 
 import augment
-from augment.augmenters import Option, between
-from augment.conversation import ASSISTANT, SYSTEM, Conversation
-from augment.filters import Filter, FilterContext
-from augment.languages import detect
-from augment.leaks import leak
+from augment import ASSISTANT, SYSTEM, Conversation, Filter, FilterContext, Option, between, detect_language, leak
 
 WORD = re.compile(r"\w+", re.UNICODE)
 JUDGEABLE = 40  # letters below which a language guess is not trusted
@@ -85,7 +81,7 @@ class SameLanguage(Filter):
         for i, old, new in _aligned(conversation, context):
             if sum(c.isalpha() for c in old.content) < JUDGEABLE or sum(c.isalpha() for c in new.content) < JUDGEABLE:
                 continue
-            was, now = detect(old.content), detect(new.content)
+            was, now = detect_language(old.content), detect_language(new.content)
             if was and now and was != now:
                 return f"turn {i + 1} is in {now}, its source in {was}"
         return None

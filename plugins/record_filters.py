@@ -6,10 +6,7 @@ from __future__ import annotations
 import hashlib
 
 import augment
-from augment.augmenters import Option, between
-from augment.conversation import Conversation
-from augment.filters import Filter, FilterContext
-from augment.validation import problems
+from augment import Conversation, Filter, FilterContext, Option, between, problems
 
 
 class RoleOrder(Filter):

@@ -6,12 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import augment
-from augment.augmenters import Option, StepContext
-from augment.conversation import ASSISTANT, SYSTEM, USER, Conversation
-from augment.errors import VariantRejected
-from augment.personas import link
-from augment.llm_augmenter import COMMON_OPTIONS, LLMAugmenter, character, dialogue_json, language_name
-from augment.prompting import string_list
+from augment import ASSISTANT, LLM_OPTIONS, SYSTEM, USER, Conversation, LLMAugmenter, Option, StepContext, VariantRejected, character, dialogue_json, language_name, string_list
 
 
 class SceneTransfer(LLMAugmenter):
@@ -24,7 +19,7 @@ class SceneTransfer(LLMAugmenter):
     options = (
         Option("scene", str, None, "the new setting, e.g. 'a rainy night market'"),
         Option("scenes", str, None, "a file of settings, one per line; each variant draws one"),
-    ) + COMMON_OPTIONS
+    ) + LLM_OPTIONS
 
     def __init__(self, **values):
         super().__init__(**values)
@@ -37,7 +32,7 @@ class SceneTransfer(LLMAugmenter):
         record's persona's ``scenarios``."""
         choices = self.scene_list
         if not choices:
-            persona = link(conversation, self.personas)
+            persona = context.persona
             choices = persona.scenarios if persona else []
         if not choices:
             raise VariantRejected("no setting to move to: give --scene or --scenes, or add 'scenarios' to the persona")

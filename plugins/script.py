@@ -13,9 +13,7 @@ import re
 from typing import Any, Iterator
 
 import augment
-from augment.conversation import ASSISTANT, USER, Conversation, Location, Turn
-from augment.errors import RecordError, UsageError
-from augment.formats import Format, type_name
+from augment import ASSISTANT, USER, Conversation, Format, Location, RecordError, Turn, UsageError, type_name
 
 SPEAKER = re.compile(r"^\s*([^\W\d_][\w .'’·\-]{0,39}?)\s*[:：]\s*(.*)$")
 HEADING = re.compile(r"^\s*(?:#+\s*(.*?)\s*|-{3,}\s*)$")

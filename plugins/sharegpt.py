@@ -2,7 +2,9 @@
 
 ``{"conversations": [{"from": "human", "value": ...}, ...], "system": ..., "tools": ...}``
 with roles ``human``, ``gpt``, ``function_call``, ``observation`` and an
-optional leading ``system`` message. Column and tag names can be taken from a
+optional leading ``system`` message. Preference data (DPO) adds ``chosen`` and
+``rejected`` messages after a conversation that ends with a user turn; KTO
+data a boolean ``kto_tag``. Column and tag names can be taken from a
 ``dataset_info.json`` entry, so any ShareGPT-like file can be read.
 """
 
@@ -13,9 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import augment
-from augment.conversation import ASSISTANT, FUNCTION_CALL, OBSERVATION, SYSTEM, USER, Conversation, Turn
-from augment.errors import RecordError, Unrepresentable
-from augment.formats import Format, split_known, type_name
+from augment import ASSISTANT, FUNCTION_CALL, OBSERVATION, SYSTEM, USER, Conversation, Format, Preference, RecordError, Turn, kto_tag, Unrepresentable, optional_columns, split_known, type_name
 
 
 @dataclass(frozen=True)
@@ -104,12 +104,30 @@ class ShareGPT(Format):
             if turns and turns[0].role == SYSTEM:
                 raise RecordError(f"both a {lay.system!r} field and a leading system message")
             turns.insert(0, Turn(SYSTEM, system))
+        preference = None
+        if "chosen" in record or "rejected" in record:
+            preference = Preference(self._answer(record, "chosen", roles), self._answer(record, "rejected", roles))
         return Conversation(
             turns=turns,
             tools=record.get(lay.tools),
-            extra=split_known(record, (lay.messages, lay.system, lay.tools, "provenance")),
+            extra=split_known(record, (lay.messages, lay.system, lay.tools, "provenance", "chosen", "rejected", "kto_tag")),
             provenance=record.get("provenance"),
+            preference=preference,
+            label=kto_tag(record),
         )
+
+    def _answer(self, record: dict[str, Any], key: str, roles: dict[str, str]) -> Turn:
+        """``chosen`` / ``rejected`` of preference data: one message."""
+        lay = self.layout
+        msg = record.get(key)
+        if not isinstance(msg, dict):
+            raise RecordError(f"field {key!r} must be a message object ({{{lay.role_tag!r}, {lay.content_tag!r}}}), got {type_name(msg)}")
+        tag, content = msg.get(lay.role_tag), msg.get(lay.content_tag)
+        if tag not in roles or roles[tag] not in (ASSISTANT, FUNCTION_CALL):
+            raise RecordError(f"{key}: role {tag!r} is not an answer ({lay.assistant_tag!r} or {lay.function_tag!r})")
+        if not isinstance(content, str):
+            raise RecordError(f"{key}: {lay.content_tag!r} must be a string, got {type_name(content)}")
+        return Turn(roles[tag], content, msg.get("name"), split_known(msg, (lay.role_tag, lay.content_tag, "name")))
 
     def encode(self, conv: Conversation) -> dict[str, Any]:
         lay = self.layout
@@ -123,12 +141,13 @@ class ShareGPT(Format):
         for turn in turns:
             if turn.role == SYSTEM:
                 raise Unrepresentable("a system turn after the start")
-            msg: dict[str, Any] = {lay.role_tag: tags[turn.role], lay.content_tag: turn.content}
-            if turn.name is not None:
-                msg["name"] = turn.name
-            msg.update(turn.extra)
-            messages.append(msg)
+            messages.append(self._message(turn, tags))
         out[lay.messages] = messages
+        if conv.preference is not None:
+            out["chosen"] = self._message(conv.preference.chosen, tags)
+            out["rejected"] = self._message(conv.preference.rejected, tags)
+        if conv.label is not None:
+            out["kto_tag"] = conv.label
         if conv.tools is not None:
             out[lay.tools] = conv.tools if isinstance(conv.tools, str) else json.dumps(conv.tools, ensure_ascii=False)
         out.update(conv.extra)
@@ -136,14 +155,23 @@ class ShareGPT(Format):
             out["provenance"] = conv.provenance
         return out
 
-    def dataset_info(self, file_name: str) -> dict[str, Any]:
+    def _message(self, turn: Turn, tags: dict[str, str]) -> dict[str, Any]:
         lay = self.layout
-        return {
-            "file_name": file_name,
-            "formatting": "sharegpt",
-            "columns": {"messages": lay.messages, "system": lay.system, "tools": lay.tools},
-            "tags": {k: getattr(lay, k) for k in Layout.__dataclass_fields__ if k.endswith("_tag")},
-        }
+        msg: dict[str, Any] = {lay.role_tag: tags[turn.role], lay.content_tag: turn.content}
+        if turn.name is not None:
+            msg["name"] = turn.name
+        msg.update(turn.extra)
+        return msg
+
+    def dataset_info(self, file_name: str, columns=()) -> dict[str, Any]:
+        lay = self.layout
+        entry: dict[str, Any] = {"file_name": file_name, "formatting": "sharegpt"}
+        named = {"messages": lay.messages, **optional_columns(columns, {"system": lay.system, "tools": lay.tools})}
+        if "chosen" in named:
+            entry["ranking"] = True
+        entry["columns"] = named
+        entry["tags"] = {k: getattr(lay, k) for k in Layout.__dataclass_fields__ if k.endswith("_tag")}
+        return entry
 
 
 @augment.hookimpl

@@ -7,11 +7,7 @@ import json
 from typing import Any
 
 import augment
-from augment.augmenters import Option, StepContext
-from augment.conversation import ASSISTANT, Conversation
-from augment.errors import UsageError
-from augment.llm_augmenter import COMMON_OPTIONS, LLMAugmenter, character, dialogue_json, language_name
-from augment.prompting import string_list
+from augment import ASSISTANT, LLM_OPTIONS, Conversation, LLMAugmenter, Option, StepContext, UsageError, character, dialogue_json, language_name, string_list
 
 
 class StyleTransfer(LLMAugmenter):
@@ -19,7 +15,7 @@ class StyleTransfer(LLMAugmenter):
     summary = "rewrite the chosen roles' turns in a style (--style 'terse noir detective'), meaning and spans kept (model)"
     roles = (ASSISTANT,)
     template = "style_transfer.txt"
-    options = (Option("style", str, None, "the target style or register"),) + COMMON_OPTIONS
+    options = (Option("style", str, None, "the target style or register"),) + LLM_OPTIONS
 
     def __init__(self, **values):
         super().__init__(**values)

@@ -16,8 +16,7 @@ import re
 from functools import lru_cache
 
 import augment
-from augment.augmenters import Option, TextAugmenter, between
-from augment.conversation import ASSISTANT, USER
+from augment import ASSISTANT, USER, Option, TextAugmenter, between
 
 from . import wordnet_data
 

@@ -12,8 +12,7 @@ import random
 import re
 
 import augment
-from augment.augmenters import Option, TextAugmenter, between
-from augment.conversation import USER
+from augment import USER, Option, TextAugmenter, between
 
 WORD = re.compile(r"\S+")
 

@@ -17,7 +17,7 @@ import warnings
 from functools import lru_cache
 from pathlib import Path
 
-from augment.errors import AugmentError
+from augment import AugmentError
 
 SOURCES = ("/usr/share/wordnet",)
 NEEDED = ("data.noun", "data.verb", "data.adj", "data.adv", "index.noun", "index.verb", "index.adj", "index.adv")

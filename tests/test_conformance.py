@@ -7,8 +7,9 @@ import pytest
 from fake_model import answer
 
 from augment import plugins
-from augment.augmenters import Augmenter, TextAugmenter
-from augment.llm import LLMClient, ModelSettings
+from augment.engine.augmenters import Augmenter, TextAugmenter
+from augment.model.client import LLMClient, ModelSettings
+from augment.engine.fate import Skipped
 from augment.testing import ScriptedLLM, check_augmenter, check_filter, check_format, run_augmenter
 from augment.testing.conformance import conversations
 
@@ -100,4 +101,4 @@ def test_run_augmenter_reports_per_conversation():
     rows = run_augmenter(REG.augmenters["typos"], seed=1, options={"rate": 0.5})
     assert len(rows) == len(conversations())
     chinese = rows[4]
-    assert [o.reason for o in chinese if o.skipped_turns] == ["language zh not handled"]
+    assert [o.reason for o in chinese if isinstance(o, Skipped)] == ["language zh not handled"]

@@ -7,10 +7,11 @@ import json
 import pytest
 from conftest import SAMPLES, read_records, run_cli
 
-from augment.augmenters import Augmenter, TextAugmenter
+from augment.engine.augmenters import Augmenter, TextAugmenter
 from augment.conversation import ASSISTANT, SYSTEM, USER, Conversation, Location, Turn
-from augment.engine import Engine, Step
-from augment.protect import Protector
+from augment.engine.fate import Dropped, Kept
+from augment.engine.chain import Engine, Step
+from augment.engine.protect import Protector
 from augment_plugins.typos import Typos
 
 
@@ -64,7 +65,7 @@ def contents(conv):
 
 def test_variants_multiply_along_the_chain_and_carry_provenance():
     engine = Engine([Step(Swap(), variants=3), Step(Swap(), variants=2)], seed=7, keep_originals=True)
-    out = [o.conversation for o in engine.expand(tavern(), ordinal=0) if o.conversation]
+    out = [o.conversation for o in engine.expand(tavern(), ordinal=0) if isinstance(o, Kept)]
     assert len(out) == 1 + 3 * 2
     assert out[0].provenance == {"source": {"file": "in.jsonl", "line": 4, "id": "t-1"}, "seed": 7, "chain": [], "model": None}
     chains = [[(c["step"], c["variant"]) for c in o.provenance["chain"]] for o in out[1:]]
@@ -74,20 +75,20 @@ def test_variants_multiply_along_the_chain_and_carry_provenance():
 
 def test_same_seed_same_output_and_records_do_not_depend_on_each_other():
     engine = Engine([Step(Swap(), variants=4)], seed=11)
-    first = [contents(o.conversation) for o in engine.expand(tavern(), 5) if o.conversation]
-    again = [contents(o.conversation) for o in Engine([Step(Swap(), variants=4)], seed=11).expand(tavern(), 5) if o.conversation]
-    other_seed = [contents(o.conversation) for o in Engine([Step(Swap(), variants=4)], seed=12).expand(tavern(), 5) if o.conversation]
+    first = [contents(o.conversation) for o in engine.expand(tavern(), 5) if isinstance(o, Kept)]
+    again = [contents(o.conversation) for o in Engine([Step(Swap(), variants=4)], seed=11).expand(tavern(), 5) if isinstance(o, Kept)]
+    other_seed = [contents(o.conversation) for o in Engine([Step(Swap(), variants=4)], seed=12).expand(tavern(), 5) if isinstance(o, Kept)]
     assert first == again
     assert first != other_seed
     # the same record at the same position gives the same variants, whatever ran before
     engine.expand(tavern(), 4)
-    assert [contents(o.conversation) for o in engine.expand(tavern(), 5) if o.conversation] == first
+    assert [contents(o.conversation) for o in engine.expand(tavern(), 5) if isinstance(o, Kept)] == first
 
 
 def test_system_prompt_is_untouched_unless_asked():
-    out = [o.conversation for o in Engine([Step(Swap(), 3)], seed=1, keep_originals=False).expand(tavern(), 0) if o.conversation]
+    out = [o.conversation for o in Engine([Step(Swap(), 3)], seed=1, keep_originals=False).expand(tavern(), 0) if isinstance(o, Kept)]
     assert all(c.turns[0].content == "You are Mira, a tavern keeper." for c in out)
-    asked = [o.conversation for o in Engine([Step(Swap(), 3, roles=(SYSTEM,))], seed=1, keep_originals=False).expand(tavern(), 0) if o.conversation]
+    asked = [o.conversation for o in Engine([Step(Swap(), 3, roles=(SYSTEM,))], seed=1, keep_originals=False).expand(tavern(), 0) if isinstance(o, Kept)]
     assert asked
     assert any(c.turns[0].content != "You are Mira, a tavern keeper." for c in asked)
     assert all(contents(c)[1:] == contents(tavern())[1:] for c in asked)
@@ -96,7 +97,7 @@ def test_system_prompt_is_untouched_unless_asked():
 def test_protected_spans_are_never_handed_to_text_augmenters():
     engine = Engine([Step(Swap(), variants=20)], seed=3, keep_originals=False, protector=Protector(["Captain"]))
     for outcome in engine.expand(tavern(), 0):
-        if outcome.conversation is None:
+        if not isinstance(outcome, Kept):
             continue
         answer = outcome.conversation.turns[2].content
         assert answer.startswith("*wipes the counter* ")
@@ -106,12 +107,12 @@ def test_protected_spans_are_never_handed_to_text_augmenters():
 
 def test_a_variant_that_breaks_a_protected_span_is_rejected_with_the_span():
     outcomes = list(Engine([Step(Vandal())], seed=0, keep_originals=False).expand(tavern(), 0))
-    assert [(o.conversation, o.reason, o.step) for o in outcomes] == [(None, "protected span '*wipes the counter*' changed", "vandal")]
+    assert outcomes == [Dropped("vandal", "protected span '*wipes the counter*' changed")]
 
 
 def test_identical_variants_are_dropped_not_counted_as_new_data():
     outcomes = list(Engine([Step(Same(), variants=3)], seed=0).expand(tavern(), 0))
-    assert [o.conversation is not None for o in outcomes] == [True, False, False, False]
+    assert [isinstance(o, Kept) for o in outcomes] == [True, False, False, False]
     assert {o.reason for o in outcomes[1:]} == {"identical to its source or to another variant"}
 
 
@@ -128,7 +129,7 @@ def test_typos_change_only_user_words_and_keep_contractions_and_spacing():
         ]
     )
     step = Step(Typos(rate=0.5), variants=5)
-    out = [o.conversation for o in Engine([step], seed=2, keep_originals=False).expand(conv, 0) if o.conversation]
+    out = [o.conversation for o in Engine([step], seed=2, keep_originals=False).expand(conv, 0) if isinstance(o, Kept)]
     assert len(out) == 5
     for c in out:
         user = c.turns[0].content

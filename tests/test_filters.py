@@ -7,7 +7,7 @@ import json
 from conftest import SAMPLES, read_records, run_cli
 
 from augment.conversation import ASSISTANT, SYSTEM, USER, Conversation, Turn
-from augment.filters import FilterContext
+from augment.engine.filters import FilterContext
 from augment_plugins.pii import PersonalData
 from augment_plugins.quality_filters import LengthRatio, NearDuplicates, OutOfCharacter, SameLanguage
 from augment_plugins.record_filters import ExactDuplicates, MaxPerSource, RoleOrder

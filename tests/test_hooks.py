@@ -18,7 +18,7 @@ from augment import reference
 FORMAT_PLUGIN = '''
 import augment
 from augment.conversation import Conversation, Turn
-from augment.formats import Format
+from augment.dataio.formats import Format
 
 class Pairs(Format):
     name = "pairs"
@@ -40,7 +40,7 @@ def register_formats(register):
 
 AUGMENTER_PLUGIN = '''
 import augment
-from augment.augmenters import TextAugmenter
+from augment.engine.augmenters import TextAugmenter
 
 class Reverse(TextAugmenter):
     name = "reverse-words"
@@ -56,8 +56,8 @@ def register_augmenters(register):
 
 FILTER_PLUGIN = '''
 import augment
-from augment.augmenters import Option
-from augment.filters import Filter
+from augment.engine.augmenters import Option
+from augment.engine.filters import Filter
 
 class Short(Filter):
     name = "max-turns"
@@ -75,7 +75,7 @@ def register_filters(register):
 
 IMPORTER_PLUGIN = '''
 import augment
-from augment.personas import PersonaImporter
+from augment.corpus.personas import PersonaImporter
 
 class Ini(PersonaImporter):
     name = "ini"

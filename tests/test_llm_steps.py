@@ -128,12 +128,12 @@ def test_transient_faults_are_retried(tmp_path, fault):
 
 
 def test_retry_after_is_honoured(tmp_path):
-    from augment.llm import LLMClient, ModelSettings
+    from augment.model.client import LLMClient, ModelSettings
 
     with ScriptedLLM() as llm:
         llm.add(Reply(status=429, retry_after=0.25), Reply(status=429), Reply('{"ok": true}'))
         client = LLMClient(ModelSettings("openai/fake", llm.url, retries=3))
-        import augment.llm as llm_module
+        import augment.model.client as llm_module
 
         llm_module.BACKOFF_BASE = 0.01
         try:
@@ -273,7 +273,7 @@ def test_scene_transfer_draws_from_the_persona_scenarios(server, tmp_path):
 
 
 def test_credentials_in_an_api_base_stay_out_of_provenance():
-    from augment.llm import ModelSettings
+    from augment.model.client import ModelSettings
 
     settings = ModelSettings("openai/x", "http://user:s3cret-pass@127.0.0.1:8000/v1")
     assert settings.describe()["api_base"] == "http://127.0.0.1:8000/v1"

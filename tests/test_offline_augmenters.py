@@ -13,10 +13,11 @@ import pytest
 from conftest import SAMPLES, read_records, run_cli
 from lemminflect import getInflection
 
-from augment.augmenters import StepContext
+from augment.engine.augmenters import StepContext
 from augment.conversation import ASSISTANT, SYSTEM, USER, Conversation, Turn
-from augment.engine import Engine, Step
-from augment.protect import Protector
+from augment.engine.fate import Kept, Skipped
+from augment.engine.chain import Engine, Step
+from augment.engine.protect import Protector
 from augment_plugins.backtranslate import BackTranslate, pivots
 from augment_plugins.synonym import CLOSED, TOKEN, Synonym
 
@@ -142,9 +143,9 @@ def mixed_conversation() -> Conversation:
 def test_turns_in_languages_a_step_does_not_handle_pass_through_and_are_counted():
     engine = Engine([Step(Synonym(rate=0.8), variants=3)], seed=1, keep_originals=False)
     outcomes = engine.expand(mixed_conversation(), 0)
-    skipped = [o for o in outcomes if o.skipped_turns]
-    assert [(o.step, o.reason, o.skipped_turns) for o in skipped] == [("synonym", "language zh not handled", 1)]
-    variants = [o.conversation for o in outcomes if o.conversation]
+    skipped = [o for o in outcomes if isinstance(o, Skipped)]
+    assert skipped == [Skipped("synonym", "language zh not handled", 1)]
+    variants = [o.conversation for o in outcomes if isinstance(o, Kept)]
     assert variants
     for conv in variants:
         assert conv.turns[2].content == mixed_conversation().turns[2].content

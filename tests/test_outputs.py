@@ -55,7 +55,7 @@ def test_written_dataset_info_entry_reads_the_output_back(tmp_path):
 INTERRUPT = '''
 import os, signal
 import augment
-from augment.augmenters import Augmenter
+from augment.engine.augmenters import Augmenter
 
 class Stop(Augmenter):
     name = "stop"
@@ -121,7 +121,9 @@ def test_a_plugin_bug_costs_one_record_not_the_run(tmp_path):
     site = install_plugin(tmp_path / "site", "augment-stop", {"stop_plugin": INTERRUPT.replace("{action}", "raise ValueError('bad luck')")}, {"stop": "stop_plugin"})
     out = tmp_path / "result.jsonl"
     done = run_cli("run", str(SAMPLES / "tavern.sharegpt.jsonl"), "-o", str(out), "--on-error", "skip", "--no-originals", "stop", env={"PYTHONPATH": str(site)})
-    assert done.returncode == 0, done.stderr.decode()
+    # every record went on through the chain; none gave anything to write, which fails the run
+    assert done.returncode == 1, done.stderr.decode()
+    assert done.stderr.decode().splitlines()[-1] == "Error: read 12 record(s) and wrote none: every one was rejected (see the reasons above and the rejects file)"
     assert f"{SAMPLES / 'tavern.sharegpt.jsonl'}:3: step stop failed: ValueError: bad luck" in done.stderr.decode()
     rejects = {r["location"].rsplit(":", 1)[1]: r["reason"] for r in read_records(tmp_path / "result.jsonl.rejects.jsonl")}
     assert rejects.pop("3") == "step stop failed: ValueError: bad luck"

@@ -8,7 +8,7 @@ import json
 import pytest
 from conftest import ROOT, read_records, run_cli
 
-from augment import personas
+from augment.corpus import personas
 from augment.conversation import ASSISTANT, SYSTEM, USER, Conversation, Turn
 from augment.errors import AugmentError
 

@@ -11,7 +11,7 @@ from augment.errors import PluginError
 
 GOOD = '''
 import augment
-from augment.augmenters import TextAugmenter, Option
+from augment.engine.augmenters import TextAugmenter, Option
 
 class Shout(TextAugmenter):
     name = "shout"
@@ -124,7 +124,7 @@ def test_unknown_names_say_what_is_known():
     try:
         reg.format("parquet")
     except Exception as exc:
-        assert str(exc) == "unknown format 'parquet' (known: alpaca, openai, script, sharegpt)"
+        assert str(exc) == "unknown format 'parquet' (known: alpaca, card, openai, script, sharegpt, sillytavern)"
     else:
         raise AssertionError("expected an error")
     assert issubclass(PluginError, Exception)

@@ -579,6 +579,6 @@ def test_nan_is_kept_or_rejected_not_silently_turned_into_null(tmp_path):
 
     proc = run_augment(["convert", "in.jsonl", "-o", "-", "--on-error", "skip"], cwd=tmp_path)
 
-    assert proc.returncode == 0, proc.stderr.decode()
     out = [json.loads(l) for l in proc.stdout.decode().splitlines()]  # Python's json reads NaN back
     assert out == [] or (len(out) == 1 and out[0]["score"] != out[0]["score"])  # NaN != NaN
+    assert proc.returncode == (0 if out else 1), proc.stderr.decode()  # rejected: nothing written, a failure

@@ -17,7 +17,7 @@ KILL_ONCE = '''
 import os, signal
 from pathlib import Path
 import augment
-from augment.augmenters import TextAugmenter
+from augment.engine.augmenters import TextAugmenter
 
 MARK = Path(os.environ["KILL_MARK"])
 

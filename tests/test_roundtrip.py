@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from augment import plugins
 from augment.conversation import ASSISTANT, FUNCTION_CALL, OBSERVATION, SYSTEM, USER, Conversation, Turn
 from augment.errors import Unrepresentable
-from augment.streams import dumps, loads
+from augment.dataio.streams import dumps, loads
 
 REG = plugins.load()
 WRITABLE = ["alpaca", "sharegpt", "openai"]

@@ -42,8 +42,8 @@ def test_the_tutorial_plugin_installs_shows_up_and_runs(tmp_path):
     assert any(re.search(r", (please|if you would|kindly)\?", m["value"]) for r in variants for m in r["conversations"])
 
     bad = run_cli("run", str(SAMPLES / "tavern.sharegpt.jsonl"), "-o", str(tmp_path / "x.jsonl"), "politeness", "--rate", "2.0", env=env)
-    assert bad.returncode == 1
-    assert "politeness --rate must be between 0.0 and 1.0, got 2.0" in bad.stderr.decode()
+    assert bad.returncode == 2
+    assert bad.stderr.decode() == "Error: politeness --rate must be between 0.0 and 1.0, got 2.0\n"
 
 
 def test_the_tutorial_tests_pass_with_the_kit(tmp_path):

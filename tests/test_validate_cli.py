@@ -331,7 +331,8 @@ def test_script_as_someone_absent_is_rejected_per_scene(repo, tmp_path):
 
     result = invoke(["convert", HARBOR, "--as", "Nobody", "--to", "sharegpt", "-o", str(out), "--on-error", "skip"])
 
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # nothing written
+    assert result.stderr.splitlines()[-1] == "Error: read 3 record(s) and wrote none: every one was rejected (see the reasons above and the rejects file)"
     scenes = script_lines(SAMPLES / "harbor.script.txt")
     starts = heading_lines(SAMPLES / "harbor.script.txt")
     assert starts[0] == 1 and len(starts) == 3

@@ -18,8 +18,8 @@ from typing import Iterator
 
 import pytest
 
-from .conformance import check_augmenter, check_filter, check_format, conversations as _conversations, run_augmenter
-from .llm_server import Reply, ScriptedLLM
+from augment.testing.conformance import check_augmenter, check_filter, check_format, conversations as _conversations, run_augmenter, variants
+from augment.testing.llm_server import Reply, ScriptedLLM
 
 __all__ = [
     "Reply",
@@ -28,6 +28,7 @@ __all__ = [
     "check_filter",
     "check_format",
     "run_augmenter",
+    "variants",
 ]
 
 
@@ -49,7 +50,7 @@ def augment_cli():
     """``augment_cli("run", "in.jsonl", ...)`` -> click's Result (exit_code, stdout, stderr)."""
     from click.testing import CliRunner
 
-    from ..cli import main
+    from augment.cli import main
 
     runner = CliRunner()
 

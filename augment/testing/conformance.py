@@ -14,14 +14,16 @@ import pickle
 from importlib import resources
 from typing import Any, Iterable
 
-from ..augmenters import Augmenter
-from ..conversation import ASSISTANT, SYSTEM, USER, Conversation, Location
-from ..engine import Engine, Outcome, Step
-from ..errors import Unrepresentable
-from ..filters import Filter, FilterContext
-from ..formats import Format
-from ..protect import Protector
-from ..streams import dumps, loads
+from augment.engine.augmenters import Augmenter
+from augment.conversation import ASSISTANT, SYSTEM, USER, Conversation, Location
+from augment.engine.augmenters import Resources
+from augment.engine.chain import Engine, Step
+from augment.engine.fate import Dropped, Failed, Fate, Kept, Skipped
+from augment.errors import Unrepresentable
+from augment.engine.filters import Filter, FilterContext
+from augment.dataio.formats import Format
+from augment.engine.protect import Protector
+from augment.dataio.streams import dumps, loads
 
 
 def conversations() -> list[Conversation]:
@@ -54,22 +56,26 @@ def run_augmenter(
     options: dict[str, Any] | None = None,
     keep_originals: bool = False,
     client: Any = None,
-) -> list[list[Outcome]]:
+) -> list[list[Fate]]:
     """Run one step over conversations as ``augment run`` would: per
-    conversation, the outcomes (variants, and what was dropped and why).
-    ``client``: an ``augment.llm.LLMClient`` for steps that ask a model."""
+    conversation, the fates (:class:`Kept` variants, and what was
+    :class:`Dropped`, :class:`Skipped` or :class:`Failed`, and why).
+    ``client``: an ``augment.model.client.LLMClient`` for steps that ask a model."""
     if isinstance(augmenter, type):
-        augmenter = augmenter(**(options or {}))
-    if client is not None:
-        augmenter.use(client, {})
+        augmenter = augmenter(resources=Resources(client), **(options or {}))
     engine = Engine([Step(augmenter, variants, roles)], seed=seed, keep_originals=keep_originals, protector=Protector())
     engine.setup()
     items = list(convs if convs is not None else conversations())
-    return engine.expand_batch([(conv, i) for i, conv in enumerate(items)])
+    return engine.expand_batch([(conv, i, None) for i, conv in enumerate(items)])
 
 
-def _texts(outcomes: list[list[Outcome]]) -> list[list[Any]]:
-    return [[(o.conversation.text_key() if o.conversation else None, o.reason, o.skipped_turns) for o in row] for row in outcomes]
+def variants(row: list[Fate]) -> list[Conversation]:
+    """The conversations a step kept for one record."""
+    return [f.conversation for f in row if isinstance(f, Kept)]
+
+
+def _texts(outcomes: list[list[Fate]]) -> list[list[Any]]:
+    return [[f.conversation.text_key() if isinstance(f, Kept) else f for f in row] for row in outcomes]
 
 
 def check_augmenter(
@@ -91,16 +97,16 @@ def check_augmenter(
     if [c.text_key() for c in corpus] != [c.text_key() for c in before]:
         failures.append("augment() changed the conversation it was given")
 
-    made = [o.conversation for row in first for o in row if o.conversation is not None]
+    made = [conv for row in first for conv in variants(row)]
     if not made:
         failures.append("no variant at all on the test corpus")
     for row in first:
         for o in row:
-            if o.failed:
+            if isinstance(o, Failed):
                 failures.append(f"raised on a test conversation: {o.reason}")
-            elif o.reason and "protected span" in o.reason:
+            elif isinstance(o, Dropped) and "protected span" in o.reason:
                 failures.append(f"broke a protected span: {o.reason}")
-            elif o.reason and "may not touch" in o.reason:
+            elif isinstance(o, Dropped) and "may not touch" in o.reason:
                 failures.append(f"changed a turn it was not given: {o.reason}")
     for conv in made:
         prov = conv.provenance or {}
@@ -111,21 +117,19 @@ def check_augmenter(
 
     only_user = run_augmenter(cls, corpus, seed=3, roles=(USER,), options=options, client=client)
     for source, row in zip(corpus, only_user):
-        for o in row:
-            if o.conversation is None:
-                continue
-            for old, new in zip(source.turns, o.conversation.turns):
+        for conv in variants(row):
+            for old, new in zip(source.turns, conv.turns):
                 if old.role in (ASSISTANT, SYSTEM) and old != new:
                     failures.append(f"--roles user changed a {old.role} turn")
                     break
 
-    languages = cls(**options).languages  # an instance may differ from its class (backtranslate --model)
+    languages = cls(resources=Resources(client), **options).handled_languages()  # options may widen it (backtranslate --model)
     if languages is not None and "zh" not in languages:
         for source, row in zip(corpus, first):
             if is_chinese(source):
-                if any(o.conversation is not None for o in row):
+                if variants(row):
                     failures.append("changed a Chinese conversation though it does not handle Chinese")
-                if not any(o.skipped_turns for o in row):
+                if not any(isinstance(o, Skipped) for o in row):
                     failures.append("Chinese turns passed over were not counted")
 
     try:

@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 
 import augment
-from augment.augmenters import Augmenter, Option, StepContext, between
-from augment.conversation import ASSISTANT, USER, Conversation
+from augment import ASSISTANT, USER, Augmenter, Conversation, Option, StepContext, between
 
 FORMS = ("{name}, ", "Hey {name}, ", "Excuse me, {name} — ", "Listen, {name}: ", "Oh, {name}, ")
 YOU_ARE = re.compile(r"\bYou are ([A-Z][\w'’-]*(?: [A-Z][\w'’-]*)?)")

@@ -14,9 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import augment
-from augment.conversation import ASSISTANT, SYSTEM, USER, Conversation, Turn
-from augment.errors import RecordError, Unrepresentable
-from augment.formats import Format, split_known, type_name
+from augment import ASSISTANT, SYSTEM, USER, Conversation, Format, RecordError, Turn, Unrepresentable, split_known, type_name
 
 KNOWN = ("bot_name", "bot_description", "conversation", "provenance")
 

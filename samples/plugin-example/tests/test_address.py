@@ -1,5 +1,5 @@
-from augment.conversation import ASSISTANT, SYSTEM, USER, Conversation, Turn
-from augment.testing import check_augmenter, run_augmenter
+from augment import ASSISTANT, SYSTEM, USER, Conversation, Turn
+from augment.testing import check_augmenter, run_augmenter, variants
 
 from augment_roleplay_extras.address import Address, character_name
 
@@ -22,9 +22,9 @@ def tavern():
 
 def test_the_character_is_addressed_by_name_and_the_rest_is_kept():
     rows = run_augmenter(Address, [tavern()], seed=4, variants=3, options={"rate": 1.0})
-    variants = [o.conversation for o in rows[0] if o.conversation]
-    assert len(variants) == 3
-    for conv in variants:
+    made = variants(rows[0])
+    assert len(made) == 3
+    for conv in made:
         first, second = conv.turns[1].content, conv.turns[3].content
         assert "Mira" in first and first.endswith("is there any stew left?")
         assert second.startswith("*leans on the bar* ") and second.count("Mira") == 1

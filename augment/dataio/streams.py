@@ -1,0 +1,325 @@
+"""Reading records from JSON / JSON Lines, and writing outputs safely.
+
+Reading is a generator of :class:`Raw` items, one per record, each with its
+``file:line``. A line that cannot be parsed is an item with an ``error``, not an
+exception, so the caller decides whether to stop or to reject it and go on.
+JSON Lines stream in constant memory; a ``.json`` array is read whole (arrays
+are small in practice) but its records still get their own line numbers.
+
+Writing goes to a temporary file beside the target, renamed over it only when
+everything succeeded, so a crash or Ctrl-C never leaves a complete-looking file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Callable, Iterator
+
+import orjson
+
+from augment.conversation import Location
+from augment.dataio.formats import type_name
+
+BOM = b"\xef\xbb\xbf"
+STDIO = "-"
+
+
+@dataclass
+class Raw:
+    location: Location
+    value: Any = None
+    #: Why the record could not be read, when it could not.
+    error: str | None = None
+    #: The raw text of an unreadable record, for the rejects file.
+    text: str | None = None
+    #: The format the file is read with (None: recognised record by record).
+    format: Any = None
+
+
+Progress = Callable[[int], None]
+
+
+def label(path: str) -> str:
+    return "<stdin>" if path == STDIO else path
+
+
+def open_binary(path: str) -> IO[bytes]:
+    if path == STDIO:
+        return sys.stdin.buffer
+    return open(path, "rb")
+
+
+def input_size(path: str) -> int | None:
+    """Bytes to read, for a progress bar; None for a pipe."""
+    if path == STDIO:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size if os.path.isfile(path) else None
+
+
+def read_json_records(stream: IO[bytes], file: str, progress: Progress | None = None, lines: bool = False) -> Iterator[Raw]:
+    """Records from a JSON array or a JSON Lines stream, told apart by the
+    first non-blank character, unless ``lines`` says it is JSON Lines (a
+    ``.jsonl`` file whose first line happens to start with ``[`` is still
+    read line by line, so one bad line costs one record)."""
+    if lines:
+        yield from _read_lines(iter(stream), file, progress)
+        return
+    head = b""
+    while True:  # read past leading blanks, however many
+        chunk = stream.read(4096)
+        head += chunk
+        body = head[len(BOM) :] if head.startswith(BOM) else head
+        if not chunk or body.strip():
+            break
+    if body.lstrip()[:1] == b"[":
+        yield from _read_array(head + stream.read(), file, progress)
+    else:
+        yield from _read_lines(_lines_after(head, stream), file, progress)
+
+
+def _lines_after(head: bytes, stream: IO[bytes]) -> Iterator[bytes]:
+    """The lines of ``head`` followed by the rest of ``stream``."""
+    *complete, tail = head.split(b"\n")
+    for line in complete:
+        yield line + b"\n"
+    for line in stream:
+        yield tail + line
+        tail = b""
+        yield from stream
+        return
+    if tail:
+        yield tail
+
+
+PROGRESS_STEP = 1 << 18  # report progress every 256 KiB, not every line
+
+
+def _read_lines(lines: Iterator[bytes], file: str, progress: Progress | None) -> Iterator[Raw]:
+    pending = 0
+    for lineno, line in enumerate(lines, 1):
+        if progress is not None:
+            pending += len(line)
+            if pending >= PROGRESS_STEP:
+                progress(pending)
+                pending = 0
+        if lineno == 1 and line.startswith(BOM):
+            line = line[len(BOM) :]
+        body = line.strip()
+        if not body:
+            continue
+        where = Location(file, lineno)
+        try:
+            value = loads(body)
+        except ValueError as exc:
+            yield Raw(where, error=_json_reason(exc, body), text=body.decode("utf-8", "replace"))
+            continue
+        if not isinstance(value, dict):
+            yield Raw(where, value=value, error=f"expected a JSON object, got {type_name(value)}")
+            continue
+        yield Raw(where, value=value)
+    if progress is not None and pending:
+        progress(pending)
+
+
+# Every digit becomes "0" and every other byte a space: a run of 19 zeros in
+# the result is a run of 19 digits in the line (ten times faster than a regex).
+_DIGITS_ONLY = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
+_LONG_RUN = b"0" * 19
+
+
+def _has_long_number(data: bytes) -> bool:
+    return _LONG_RUN in data.translate(_DIGITS_ONLY)
+
+
+def loads(data: bytes) -> Any:
+    """orjson, with the standard library where orjson would refuse a valid
+    record (NaN) or change it (it turns integers beyond 64 bits into floats)."""
+    if _has_long_number(data):
+        return json.loads(data, parse_constant=_no_constant)
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        # lone surrogate escapes ("\\ud800") are valid JSON that orjson refuses
+        return json.loads(data, parse_constant=_no_constant)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def dumps(record: Any) -> bytes:
+    try:
+        return orjson.dumps(record)
+    except TypeError:
+        # big integers, or lone surrogates that only \\u escapes can carry
+        return json.dumps(record, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
+def _json_reason(exc: Exception, body: bytes) -> str:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as u:
+        return f"invalid UTF-8 at byte {u.start + 1}"
+    msg = str(exc)
+    return f"invalid JSON: {msg}"
+
+
+def _read_array(data: bytes, file: str, progress: Progress | None) -> Iterator[Raw]:
+    if progress is not None:
+        progress(len(data))
+    if data.startswith(BOM):
+        data = data[len(BOM) :]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        yield Raw(Location(file, line), error=f"invalid UTF-8 at byte {exc.start + 1}; the file cannot be read")
+        return
+    decoder = json.JSONDecoder(parse_constant=_no_constant)
+    pos = _skip_ws(text, 0) + 1  # past '['
+    line = 1 + text.count("\n", 0, pos)
+    counted = pos
+
+    def at(index: int) -> Location:
+        nonlocal line, counted
+        line += text.count("\n", counted, index)
+        counted = index
+        return Location(file, line)
+
+    pos = _skip_ws(text, pos)
+    if text.startswith("]", pos):
+        return
+    while True:
+        where = at(pos)
+        try:
+            value, end = decoder.raw_decode(text, pos)
+        except ValueError as exc:
+            if isinstance(exc, json.JSONDecodeError):
+                where, why = at(exc.pos), exc.msg
+            else:
+                why = str(exc)
+            yield Raw(where, error=f"invalid JSON: {why}; the rest of the array cannot be read", text=text[pos : pos + 200])
+            return
+        if isinstance(value, dict):
+            yield Raw(where, value=value)
+        else:
+            yield Raw(where, value=value, error=f"expected a JSON object, got {type_name(value)}")
+        pos = _skip_ws(text, end)
+        if text.startswith(",", pos):
+            pos = _skip_ws(text, pos + 1)
+            continue
+        if text.startswith("]", pos):
+            rest = _skip_ws(text, pos + 1)
+            if rest < len(text):
+                yield Raw(at(rest), error="text after the closing ']'", text=text[rest : rest + 200])
+            return
+        problem = "the array is not closed" if pos >= len(text) else "expected ',' or ']' between records"
+        yield Raw(at(min(pos, len(text))), error=f"invalid JSON: {problem}", text=text[pos : pos + 200])
+        return
+
+
+def _skip_ws(text: str, pos: int) -> int:
+    n = len(text)
+    while pos < n and text[pos] in " \t\r\n":
+        pos += 1
+    return pos
+
+
+# -- writing ---------------------------------------------------------------
+
+
+class AtomicFile:
+    """A binary file that appears at ``path`` only when closed without error.
+
+    Until then it is written to a hidden ``.NAME.partial`` beside it (a unique
+    name, or ``partial`` when given, so that a resumable run finds it again;
+    ``resume_at`` reopens that file cut back to a checkpoint's length)."""
+
+    def __init__(self, path: str | Path, partial: Path | None = None, resume_at: int | None = None) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if partial is None:
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent)
+            self.tmp = Path(tmp)
+            self.file: IO[bytes] = os.fdopen(fd, "wb")
+        elif resume_at is not None:
+            self.tmp = partial
+            self.file = open(partial, "r+b")
+            self.file.truncate(resume_at)
+            self.file.seek(resume_at)
+        else:
+            self.tmp = partial
+            self.file = open(partial, "wb")
+
+    def commit(self) -> None:
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        os.chmod(self.tmp, 0o644 & ~_umask())
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        if not self.file.closed:
+            self.file.close()
+        self.tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> IO[bytes]:
+        return self.file
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+class RecordWriter:
+    """Writes records as JSON Lines, or as one JSON array when ``array``."""
+
+    def __init__(self, file: IO[bytes], array: bool = False) -> None:
+        self.file = file
+        self.array = array
+        self.count = 0
+
+    def write(self, record: dict[str, Any]) -> None:
+        data = dumps(record)
+        if self.array:
+            self.file.write(b"[\n" if self.count == 0 else b",\n")
+        self.file.write(data)
+        if not self.array:
+            self.file.write(b"\n")
+        self.count += 1
+
+    def close(self) -> None:
+        if self.array:
+            self.file.write(b"[]\n" if self.count == 0 else b"\n]\n")
+        self.file.flush()
+
+
+def is_array_path(path: str) -> bool:
+    return path != STDIO and path.lower().endswith(".json")
+
+
+def write_json_atomic(path: str | Path, value: Any) -> None:
+    with AtomicFile(path) as fh:
+        fh.write(orjson.dumps(value, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    with AtomicFile(path) as fh:
+        fh.write(text.encode("utf-8"))

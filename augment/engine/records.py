@@ -1,0 +1,133 @@
+"""The work on one record: decode, repair, link its persona, augment.
+
+:class:`RecordJob` is a pure function of a batch of records and their
+ordinals, so it can run in worker processes; what it returns says, for each
+record, what became of it (:mod:`augment.engine.fate`). Filtering, encoding and
+writing happen afterwards, in the main process and in input order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+from augment.conversation import Conversation, Location
+from augment.corpus.personas import Persona, link
+from augment.dataio.formats import Format
+from augment.dataio.reading import detect
+from augment.dataio.streams import Raw
+from augment.dataio.validation import problems, repair
+from augment.engine.chain import Engine
+from augment.engine.fate import Dropped, Failed, Fate, Kept
+from augment.errors import RecordError
+
+
+@dataclass
+class Result:
+    """What became of one input record."""
+
+    location: Location
+    value: Any = None
+    text: str | None = None
+    ordinal: int = 0
+    #: The format the record was read with (the output format when none is named).
+    format: Format | None = None
+    #: The decoded (and repaired) source conversation.
+    source: Conversation | None = None
+    persona: Persona | None = None
+    fates: list[Fate] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)
+    #: With ``RecordJob.check``: the rules the record breaks (after repairs).
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[str]:
+        return [f.reason for f in self.fates if isinstance(f, Failed)]
+
+    @property
+    def kept(self) -> list[Kept]:
+        return [f for f in self.fates if isinstance(f, Kept)]
+
+
+@dataclass
+class RecordJob:
+    """Decode, repair and augment a batch of records. No I/O."""
+
+    #: Every registered format, to recognise records read without one.
+    formats: list[Format]
+    engine: Engine | None = None
+    greeting: str | None = None
+    opener: str = "Hello."
+    #: Check each decoded (and repaired) record against the trainers' rules.
+    check: bool = False
+    #: Keep the records (False when nothing is written, as in validate).
+    write: bool = True
+    personas: dict[str, Persona] = field(default_factory=dict)
+
+    def __call__(self, batch: list[tuple[int, Raw]]) -> list[Result]:
+        results: list[Result] = []
+        decoded: list[Result] = []
+        for ordinal, raw in batch:
+            result = Result(raw.location, raw.value, raw.text, ordinal=ordinal)
+            results.append(result)
+            if self._decode(result, raw):
+                decoded.append(result)
+        if not self.write:
+            return results
+        if self.engine is None:
+            for result in decoded:
+                result.fates.append(Kept(result.source, original=True))
+        else:
+            expanded = self.engine.expand_batch([(r.source, r.ordinal, r.persona) for r in decoded])
+            for result, fates in zip(decoded, expanded):
+                result.fates.extend(fates)
+        for result in decoded:
+            if not result.kept and not result.failures:
+                why = "; ".join(sorted({f.reason for f in result.fates if isinstance(f, Dropped)})) or "the chain produced nothing"
+                result.fates.append(Failed(f"no output for this record: {why}"))
+        return results
+
+    def decoded(self, raws: Iterable[Raw]) -> Iterator[tuple[Conversation, Persona | None]]:
+        """The conversations that decode (repaired if asked), with their
+        personas; for estimates and statistics."""
+        for raw in raws:
+            result = Result(raw.location)
+            if self._decode(result, raw):
+                assert result.source is not None
+                yield result.source, result.persona
+
+    def _decode(self, result: Result, raw: Raw) -> bool:
+        if raw.error is not None:
+            result.fates.append(Failed(raw.error))
+            return False
+        try:
+            fmt = raw.format or detect(self.formats, raw.value)
+            conv = fmt.decode(raw.value)
+        except RecordError as exc:
+            result.fates.append(Failed(str(exc)))
+            return False
+        conv.location = raw.location
+        if self.greeting is not None:
+            result.repairs = repair(conv, self.greeting, self.opener)
+            if result.repairs:
+                conv.provenance = {**(conv.provenance or {}), "repairs": result.repairs}
+        if self.check:
+            result.problems = problems(conv)
+        result.format = fmt
+        result.source = conv
+        result.persona = link(conv, self.personas)
+        return True
+
+
+def expand_placeholders(conv: Conversation, persona: Persona | None, user_name: str) -> Conversation:
+    """``{{char}}``/``<BOT>`` become the character's name (the linked persona's,
+    or the assistant's speaker name) and ``{{user}}``/``<USER>`` ``user_name``."""
+    char = persona.name if persona else next((t.name for t in conv.turns if t.role == "assistant" and t.name), None)
+    out = conv.copy()
+    turns = out.turns + ([out.preference.chosen, out.preference.rejected] if out.preference else [])
+    for turn in turns:
+        text = turn.content.replace("{{user}}", user_name).replace("<USER>", user_name)
+        if char:
+            text = text.replace("{{char}}", char).replace("<BOT>", char)
+        turn.content = text
+    return out

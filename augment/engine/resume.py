@@ -1,0 +1,59 @@
+"""Resuming a run that was killed: a journal of checkpoints beside the output.
+
+While a run writes ``OUT``, it keeps ``.OUT.partial`` (the records so far),
+``.REJECTS.partial`` and ``.OUT.journal``: after every batch, how many input
+records are fully done, how long each partial file was at that moment, and the
+summary so far. ``--resume`` with the same command and input cuts the partial
+files back to the last checkpoint (dropping anything written after it, so
+nothing is duplicated), skips the records done, and goes on; answers already
+given by a model come from the cache, so no request is made twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from augment.dataio.streams import write_json_atomic
+
+
+def fingerprint(argv: list[str], input_files: list[str]) -> str:
+    """What makes two runs the same run: the command line (less --resume) and the input files."""
+    args = [a for a in argv if a != "--resume"]
+    stamps = []
+    for path in input_files:
+        try:
+            st = os.stat(path)
+            stamps.append([path, st.st_size, st.st_mtime_ns])
+        except OSError:
+            stamps.append([path, None])
+    return hashlib.sha256(json.dumps([args, stamps]).encode()).hexdigest()
+
+
+def partial_path(path: str | Path) -> Path:
+    path = Path(path)
+    return path.parent / f".{path.name}.partial"
+
+
+class Journal:
+    def __init__(self, output_path: str | Path, fingerprint: str) -> None:
+        out = Path(output_path)
+        self.path = out.parent / f".{out.name}.journal"
+        self.fingerprint = fingerprint
+
+    def load(self) -> dict[str, Any] | None:
+        """The last checkpoint of this same run, or None."""
+        try:
+            state = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return state if state.get("fingerprint") == self.fingerprint else None
+
+    def save(self, state: dict[str, Any]) -> None:
+        write_json_atomic(self.path, {**state, "fingerprint": self.fingerprint})
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)

@@ -1,0 +1,84 @@
+"""Running the per-record work in batches, in this process or in several.
+
+Batches go to worker processes with at most a few in flight per worker, so
+memory stays flat however long the input is, and results come back in input
+order, so the output is the same whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+import signal
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Callable, Iterable, Iterator, TypeVar
+
+from augment.errors import AugmentError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Batches in flight per worker: enough to keep them busy, few enough to bound memory.
+IN_FLIGHT = 3
+
+
+def default_workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+_job: Callable | None = None
+
+
+def _start_worker(job: Callable) -> None:
+    global _job
+    _job = job
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+
+
+def _call(batch):
+    assert _job is not None
+    return _job(batch)
+
+
+def run_batches(job: Callable[[list[T]], R], batches: Iterable[list[T]], workers: int) -> Iterator[R]:
+    """``job(batch)`` for every batch, in order, on ``workers`` processes.
+
+    A worker that dies (killed, out of memory, a crash in native code) stops
+    the run with an error instead of leaving it waiting forever."""
+    if workers <= 1:
+        for batch in batches:
+            yield job(batch)
+        return
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method), initializer=_start_worker, initargs=(job,))
+    try:
+        pending: deque = deque()
+        for batch in batches:
+            pending.append(pool.submit(_call, batch))
+            if len(pending) >= workers * IN_FLIGHT:
+                yield _result(pending.popleft())
+        while pending:
+            yield _result(pending.popleft())
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)  # don't wait on work nobody will read
+        raise
+    pool.shutdown(wait=True)
+
+
+def _result(future):
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise AugmentError("a worker process died; nothing was written (rerun with --workers 1 to see why)") from None

@@ -1,0 +1,265 @@
+"""The safety filter: a record that combines a minor signal with a sexual term
+is rejected, wherever the two are (turns, system prompt, the persona's card).
+
+Every text here is a short clinical sentence written for these tests that
+only puts the signal words side by side; nothing here is explicit."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import read_records, run_cli
+
+from augment import ASSISTANT, SYSTEM, USER, Conversation, FilterContext, Persona, Preference, Turn, plugins
+from augment.testing import check_filter
+from augment.testing.conformance import conversations
+from augment_plugins.safety import Safety
+
+SEXUAL_EN = "The scene turns sexual."
+SEXUAL_ZH = "这一幕涉及性行为。"
+NEUTRAL = "They talk about the weather at the harbor."
+
+MINOR_SIGNALS = [
+    # (sentence, kind)
+    ("The character is 15 years old.", "age under 18"),
+    ("The character is a 15-year-old student.", "age under 18"),
+    ("Age: 12.", "age under 18"),
+    ("The character, aged 9, lives by the sea.", "age under 18"),
+    ("She's 14.", "age under 18"),
+    ("The character is underage.", "age under 18"),
+    ("角色十四岁。", "age under 18"),
+    ("角色14岁。", "age under 18"),
+    ("角色是未成年人。", "age under 18"),
+    ("角色年龄：12。", "age under 18"),
+    ("The character is in 8th grade.", "school grade"),
+    ("The character is a middle school student.", "school grade"),
+    ("The character is a junior high student.", "school grade"),
+    ("The character is an elementary school student.", "school grade"),
+    ("The character is a high school student.", "school grade"),
+    ("角色是初中生。", "school grade"),
+    ("角色是小学生。", "school grade"),
+    ("The character is a child.", "child term"),
+    ("The character is a kid.", "child term"),
+    ("The character is drawn as a loli.", "child term"),
+    ("The character is drawn as a shota.", "child term"),
+    ("角色是萝莉。", "child term"),
+    ("角色是正太。", "child term"),
+    ("角色是幼女。", "child term"),
+    ("角色是儿童。", "child term"),
+    ("角色是小女孩。", "child term"),
+]
+
+
+def chat(*dialogue: str, system: str | None = None) -> Conversation:
+    turns = [Turn(SYSTEM, system)] if system is not None else []
+    roles = (USER, ASSISTANT)
+    turns += [Turn(roles[i % 2], text) for i, text in enumerate(dialogue)]
+    return Conversation(turns)
+
+
+def card(**fields: str) -> Persona:
+    return Persona("character", {"name": "Character", **fields})
+
+
+def check(conv: Conversation, persona: Persona | None = None, flt: Safety | None = None) -> str | None:
+    flt = flt or Safety()
+    return flt.check(conv, FilterContext(conv, 0, True, persona))
+
+
+@pytest.mark.parametrize("sentence,kind", MINOR_SIGNALS)
+def test_each_minor_signal_in_a_turn(sentence, kind):
+    sexual = SEXUAL_ZH if any("\u4e00" <= ch <= "\u9fff" for ch in sentence) else SEXUAL_EN
+    assert check(chat(sentence, NEUTRAL, sexual)) == f"sexual content with a minor ({kind} in turn 1; sexual term in turn 3)"
+    assert check(chat(sentence, NEUTRAL, NEUTRAL)) is None  # a minor alone is no reason
+
+
+@pytest.mark.parametrize("sentence,kind", MINOR_SIGNALS)
+def test_each_minor_signal_in_the_system_prompt(sentence, kind):
+    assert check(chat(NEUTRAL, SEXUAL_EN, system=sentence)) == f"sexual content with a minor ({kind} in the system prompt; sexual term in turn 3)"
+
+
+@pytest.mark.parametrize("sentence,kind", MINOR_SIGNALS)
+def test_each_minor_signal_in_the_persona(sentence, kind):
+    persona = card(description=sentence)
+    conv = chat(NEUTRAL, NEUTRAL, SEXUAL_EN, system="You are Character.")
+    assert check(conv, persona) == f"sexual content with a minor ({kind} in the persona's description; sexual term in turn 4)"
+    assert check(chat(NEUTRAL, NEUTRAL), persona) is None
+
+
+@pytest.mark.parametrize("field", ["description", "personality", "scenario", "first_mes", "mes_example", "alternate_greetings", "tags"])
+def test_every_card_field_is_read(field):
+    value = ["The character is 15 years old."] if field in ("alternate_greetings", "tags") else "The character is 15 years old."
+    persona = Persona("character", {"name": "Character", field: value})
+    assert check(chat(NEUTRAL, SEXUAL_EN), persona) == f"sexual content with a minor (age under 18 in the persona's {field}; sexual term in turn 2)"
+
+
+def test_both_signals_in_the_persona_reject_every_record_linked_to_it():
+    persona = card(description="The character is 15 years old.", scenario="The scene turns sexual.")
+    assert check(chat(NEUTRAL, NEUTRAL), persona) == (
+        "sexual content with a minor (age under 18 in the persona's description; sexual term in the persona's scenario)"
+    )
+
+
+def test_the_sexual_term_may_be_anywhere_too():
+    assert check(chat(NEUTRAL, NEUTRAL, system=SEXUAL_EN), card(personality="A child.")) == (
+        "sexual content with a minor (child term in the persona's personality; sexual term in the system prompt)"
+    )
+    assert check(chat("角色十四岁。", SEXUAL_ZH)) == "sexual content with a minor (age under 18 in turn 1; sexual term in turn 2)"
+    assert check(chat("The character is 15 years old. The scene turns sexual.")) == (
+        "sexual content with a minor (age under 18 and sexual term in turn 1)"
+    )
+
+
+def test_markup_and_invisible_characters_hide_nothing():
+    assert check(chat("The character is <b>15</b>&nbsp;years old.", "The scene turns se\u200bxual.")) == (
+        "sexual content with a minor (age under 18 in turn 1; sexual term in turn 2)"
+    )
+    assert check(chat("<BOT> is 14.", "The scene turns sexual.")) is not None
+    assert check(chat("Ｔｈｅ ｃｈａｒａｃｔｅｒ ｉｓ １５ ｙｅａｒｓ ｏｌｄ.", "The scene turns sexual.")) is not None
+
+
+def test_the_preference_answers_are_read():
+    conv = chat(NEUTRAL, NEUTRAL, "The character is 15 years old.")
+    conv.preference = Preference(Turn(ASSISTANT, NEUTRAL), Turn(ASSISTANT, SEXUAL_EN))
+    assert check(conv) == "sexual content with a minor (age under 18 in turn 3; sexual term in the rejected answer)"
+
+
+def test_the_reason_quotes_no_text():
+    reason = check(chat("The character is 15 years old.", "The scene turns sexual."))
+    assert "15" not in reason and "sexual." not in reason and "'" not in reason and '"' not in reason
+
+
+@pytest.mark.parametrize(
+    "adult",
+    [
+        "The character is 18 years old.",
+        "The character is 25 years old.",
+        "The character is an 18-year-old sailor.",
+        "The character is a twenty-one-year-old sailor.",
+        "Age: 30.",
+        "She's 19.",
+        "角色十八岁。",
+        "角色二十四岁。",
+        "角色24岁。",
+    ],
+)
+def test_adults_pass(adult):
+    assert check(chat(adult, SEXUAL_EN)) is None
+    assert check(chat(adult, SEXUAL_ZH)) is None
+
+
+@pytest.mark.parametrize(
+    "thing",
+    [
+        "They share a 12-year-old whisky.",
+        "They board the 15-year-old ship.",
+        "The ship is 15 years old.",
+        "The tavern serves a scotch aged 12 years.",
+        "He's 12 feet tall.",
+        "The wound is minor.",
+        "The knight wears grade 3 armor.",
+    ],
+)
+def test_ages_of_things_and_numbers_that_are_no_age_pass(thing):
+    assert check(chat(thing, SEXUAL_EN)) is None
+
+
+def test_bare_high_school_and_teen_are_no_signal():
+    # documented: adults were in high school once, and "teen" is used for 18 and 19
+    assert check(chat("The character went to high school in Saltmere.", SEXUAL_EN)) is None
+    assert check(chat("The character is in her late teens.", SEXUAL_EN)) is None
+    assert check(chat("The character is a teenager.", SEXUAL_EN)) is not None
+
+
+def test_a_thing_does_not_hide_a_person():
+    assert check(chat("A 12-year-old girl owns the car.", SEXUAL_EN)) is not None
+
+
+@pytest.mark.parametrize(
+    "story",
+    [
+        ("The children play by the harbor while the fishermen mend their nets.", "*waves at the kids* Off you go, and mind the tide."),
+        ("My daughter is 8 years old and wants to learn to sail.", "Bring her by on Sunday. The 8th grade class comes too."),
+        ("孩子们在港口玩耍。", "小女孩笑着跑开了。"),
+        ("*smiles* The little girl asks for a story about dragons.", "Once upon a time, a dragon guarded a 15-year-old lighthouse."),
+    ],
+)
+def test_children_in_a_story_with_nothing_sexual_pass(story):
+    assert check(chat(*story)) is None
+    assert check(chat(NEUTRAL, NEUTRAL), card(description=" ".join(story))) is None
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        ("Age: 12.", "Sex: female."),  # a card's attribute list
+        ("The character is a child of either sex.", "The lesson covers sex education."),
+        ("The character is 15 years old.", "The story is strictly non-sexual."),
+        ("NSFW content. Minors DNI.", "The characters are 25 years old."),
+        ("She is with child.", "The scene turns sexual."),
+        ("Everyone watches the comet with the naked eye.", "The child cocks her head."),
+        ("女孩子们都二十多岁。", "这一幕涉及性行为。"),
+        ("The toddler runs naked along the beach.", "The nurse warms the bottle nipple."),
+        ("The child groped for the lamp in the dark.", "Her kinky hair is tied back."),
+        ("孩子们形形色色。", "他们都笑了。"),
+    ],
+)
+def test_words_that_only_look_like_signals(pair):
+    assert check(chat(*pair)) is None
+
+
+def test_the_check_is_per_record():
+    flt = Safety()
+    flt.start()
+    minor_only = chat("The character is 15 years old.", NEUTRAL)
+    sexual_only = chat(NEUTRAL, SEXUAL_EN)
+    assert check(minor_only, flt=flt) is None
+    assert check(sexual_only, flt=flt) is None  # nothing carried over from the record before
+    assert check(chat("The character is 15 years old.", SEXUAL_EN), flt=flt) is not None
+    assert check(sexual_only, flt=flt) is None
+
+
+def test_one_persona_is_read_once_a_run():
+    flt = Safety()
+    flt.start()
+    persona = card(description="The character is 15 years old.")
+    assert check(chat(NEUTRAL, SEXUAL_EN), persona, flt) is not None
+    persona.data["description"] = "The character is 40 years old."  # the cached verdict stands for the run
+    assert check(chat(NEUTRAL, SEXUAL_EN), persona, flt) is not None
+    flt.start()
+    assert check(chat(NEUTRAL, SEXUAL_EN), persona, flt) is None
+
+
+def test_usable_with_no_options_and_registered():
+    assert Safety().values == {}
+    assert plugins.load().filters["safety"] is Safety
+
+
+def test_conforms():
+    check_filter(Safety)
+    flagged = [chat("The character is 15 years old.", SEXUAL_EN), chat(NEUTRAL, NEUTRAL)]
+    check_filter(Safety, convs=conversations() + flagged)
+    assert [check(c) for c in conversations()] == [None] * len(conversations())
+
+
+def test_through_the_cli(tmp_path):
+    records = [
+        {"conversations": [{"from": "human", "value": "The character is 15 years old."}, {"from": "gpt", "value": SEXUAL_EN}]},
+        {"conversations": [{"from": "human", "value": "The children play by the harbor."}, {"from": "gpt", "value": "*waves* Mind the tide."}]},
+        {"conversations": [{"from": "human", "value": "The character is 30 years old."}, {"from": "gpt", "value": SEXUAL_EN}]},
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = run_cli("filter", str(src), "-o", str(out), "safety")
+    assert result.returncode == 0, result.stderr.decode()
+    assert [r["conversations"][0]["value"] for r in read_records(out)] == [
+        "The children play by the harbor.",
+        "The character is 30 years old.",
+    ]
+    stderr = result.stderr.decode()
+    assert "safety: filtered out 1 record(s): sexual content with a minor (age under 18 in turn N; sexual term in turn N)" in stderr
+    (reject,) = read_records(tmp_path / "out.jsonl.rejects.jsonl")
+    assert reject["reason"] == "safety: sexual content with a minor (age under 18 in turn 1; sexual term in turn 2)"
+    assert reject["location"].endswith("in.jsonl:1")

@@ -91,6 +91,15 @@ def test_misspelled_hook_is_reported_not_silently_ignored(tmp_path):
     assert "unknown hook" in typo["error"] and "register_augmentors" in typo["error"]
 
 
+def test_every_plugin_with_a_misspelled_hook_is_reported(tmp_path):
+    second = MISSPELLED.replace("register_augmentors", "register_formatz")
+    site = install_plugin(tmp_path / "site", "augment-typos", {"typo_one": MISSPELLED, "typo_two": second}, {"typo1": "typo_one", "typo2": "typo_two"})
+    listing = {p["name"]: p for p in json.loads(run_cli("plugins", env={"PYTHONPATH": str(site)}).stdout)}
+    assert "register_augmentors" in listing["typo1"]["error"]
+    assert "register_formatz" in listing["typo2"]["error"]
+    assert not listing["typos"].get("error")  # the built-ins are not touched
+
+
 def test_allow_list_restricts_third_party_plugins_but_not_builtins(tmp_path):
     site = install_plugin(tmp_path / "site", "augment-shout", {"shout_plugin": GOOD}, {"shout": "shout_plugin"})
     for allow, expect_shout in (("", False), ("other", False), ("shout", True), ("augment-shout", True)):

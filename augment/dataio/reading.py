@@ -199,7 +199,10 @@ def read_file(path: str, fmt: Format | None, progress: Callable[[int], None] | N
             for location, record in custom:
                 yield Raw(location, value=record, format=fmt)
         except RecordError as exc:  # the file cannot be read on
-            yield Raw(Location(file, exc.line or 1), error=str(exc), format=fmt)
+            why = str(exc)
+            if exc.line and why.startswith(f"line {exc.line}: "):
+                why = why[len(f"line {exc.line}: "):]  # the location says it
+            yield Raw(Location(file, exc.line or 1), error=why, format=fmt)
         except UnicodeDecodeError as exc:
             yield Raw(Location(file, 1), error=f"invalid UTF-8: {exc.reason}", format=fmt)
         if progress is not None and path != STDIO:

@@ -88,19 +88,26 @@ def repair(conv: Conversation, greeting: str = "fold-into-system", opener: str =
 
     dialogue_start = 1 if conv.system is not None else 0
     if len(conv.turns) > dialogue_start and conv.turns[dialogue_start].role == ASSISTANT:
-        greeting_turn = conv.turns[dialogue_start]
         if greeting == "fold-into-system":
+            # every assistant turn before the user's first: in a group chat the characters greet in turn
+            end = dialogue_start
+            while end < len(conv.turns) and conv.turns[end].role == ASSISTANT:
+                end += 1
+            greetings = conv.turns[dialogue_start:end]
+            named = len({t.name for t in greetings}) > 1
+            text = "\n\n".join(f"{t.name}: {t.content}" if named and t.name else t.content for t in greetings)
+            del conv.turns[dialogue_start:end]
             if conv.system is not None:
-                conv.turns[0].content = f"{conv.turns[0].content}\n\n{greeting_turn.content}"
-                del conv.turns[dialogue_start]
+                conv.turns[0].content = f"{conv.turns[0].content}\n\n{text}"
             else:
-                conv.turns[0] = Turn(SYSTEM, greeting_turn.content)
+                conv.turns.insert(0, Turn(SYSTEM, text))
             done.append("folded the assistant greeting into the system prompt")
         elif greeting == "insert-user":
             conv.turns.insert(dialogue_start, Turn(USER, opener))
             done.append(f"inserted a user turn {opener!r} before the assistant greeting")
         elif greeting == "drop":
-            del conv.turns[dialogue_start]
+            while len(conv.turns) > dialogue_start and conv.turns[dialogue_start].role == ASSISTANT:
+                del conv.turns[dialogue_start]
             done.append("dropped the assistant greeting")
         else:
             raise ValueError(f"unknown greeting policy {greeting!r}")

@@ -124,7 +124,7 @@ class Alpaca(Format):
             out["provenance"] = conv.provenance
         return out
 
-    def dataset_info(self, file_name: str, columns=()) -> dict[str, Any]:
+    def dataset_info(self, file_name: str, columns=(), traits=frozenset()) -> dict[str, Any]:
         col = self.columns
         named = {"prompt": col.prompt, **optional_columns(columns, {"query": col.query, "response": col.response, "history": col.history, "system": col.system})}
         entry: dict[str, Any] = {"file_name": file_name, "formatting": "alpaca"}

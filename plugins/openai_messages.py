@@ -149,25 +149,20 @@ class OpenAIMessages(Format):
             out["provenance"] = conv.provenance
         return out
 
-    def dataset_info(self, file_name: str, columns=()) -> dict[str, Any]:
+    def dataset_info(self, file_name: str, columns=(), traits=frozenset()) -> dict[str, Any]:
+        """Read as ShareGPT with OpenAI's tags, which LLaMA-Factory converts
+        exactly; a file with tool calls needs its ``openai`` formatting
+        (LLaMA-Factory 0.9.4 and later), which reads ``tool_calls`` but also
+        appends a line to every system prompt."""
         if "prompt" in columns and "messages" not in columns:
             raise Unrepresentable("preference and KTO records are written in TRL's shape (prompt, chosen/rejected or completion/label), which LLaMA-Factory does not read; for LLaMA-Factory write --to sharegpt or alpaca")
         named = {"messages": "messages", **optional_columns(columns, {"tools": "tools"})}
-        entry: dict[str, Any] = {"file_name": file_name, "formatting": "openai"}
-        if "chosen" in named:
-            entry["ranking"] = True
-        return {
-            **entry,
-            "columns": named,
-            "tags": {
-                "role_tag": "role",
-                "content_tag": "content",
-                "user_tag": "user",
-                "assistant_tag": "assistant",
-                "observation_tag": "tool",
-                "system_tag": "system",
-            },
-        }
+        tags = {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant", "observation_tag": "tool", "system_tag": "system"}
+        entry: dict[str, Any] = {"file_name": file_name, "formatting": "sharegpt"}
+        if "function_calls" in traits:
+            entry["formatting"] = "openai"
+            tags["function_tag"] = "function_call"
+        return {"file_name": file_name, "formatting": entry["formatting"], "columns": named, "tags": tags}
 
 
 def _parts_text(i: int, parts: list[Any]) -> str:

@@ -163,7 +163,7 @@ class ShareGPT(Format):
         msg.update(turn.extra)
         return msg
 
-    def dataset_info(self, file_name: str, columns=()) -> dict[str, Any]:
+    def dataset_info(self, file_name: str, columns=(), traits=frozenset()) -> dict[str, Any]:
         lay = self.layout
         entry: dict[str, Any] = {"file_name": file_name, "formatting": "sharegpt"}
         named = {"messages": lay.messages, **optional_columns(columns, {"system": lay.system, "tools": lay.tools})}

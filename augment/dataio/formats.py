@@ -66,11 +66,13 @@ class Format:
         format has no place for something in it."""
         raise Unrepresentable(f"{self.name} is an input-only format")
 
-    def dataset_info(self, file_name: str, columns: Sequence[str] = ()) -> dict[str, Any]:
+    def dataset_info(self, file_name: str, columns: Sequence[str] = (), traits: frozenset[str] = frozenset()) -> dict[str, Any]:
         """The LLaMA-Factory ``dataset_info.json`` entry for a file of this
         format whose records have the top-level fields ``columns`` (their
         union). Name only columns the file has: LLaMA-Factory reads every
-        column an entry names and stops with KeyError on a missing one."""
+        column an entry names and stops with KeyError on a missing one.
+        ``traits`` says what else the records hold (``function_calls``); it
+        is passed only when not empty."""
         raise Unrepresentable(f"LLaMA-Factory has no entry for the {self.name} format")
 
     # -- configuration ---------------------------------------------------

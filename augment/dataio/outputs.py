@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 from typing import Any
@@ -69,12 +70,16 @@ def dataset_name(output_path: str) -> str:
     return name
 
 
-def dataset_info_entry(fmt: Format, file_name: str, columns: list[str], kinds: list[str]) -> dict[str, Any]:
+def dataset_info_entry(fmt: Format, file_name: str, columns: list[str], kinds: list[str], traits: list[str] = ()) -> dict[str, Any]:
     """The entry for a file of ``fmt`` whose records have these top-level
-    ``columns`` and are of these ``kinds``; Unrepresentable when LLaMA-Factory
-    cannot read it as one dataset."""
+    ``columns``, are of these ``kinds`` and have these ``traits``;
+    Unrepresentable when LLaMA-Factory cannot read it as one dataset."""
+    if not columns:
+        raise Unrepresentable("the file is empty, and LLaMA-Factory cannot load an empty dataset")
     if len(kinds) > 1:
         raise Unrepresentable(f"the file mixes {' and '.join(kinds)} records, and a LLaMA-Factory dataset holds one kind")
+    if traits and "traits" in inspect.signature(fmt.dataset_info).parameters:
+        return fmt.dataset_info(file_name, columns, traits=frozenset(traits))
     return fmt.dataset_info(file_name, columns)
 
 

@@ -119,7 +119,7 @@ def write_beside(spec: RunSpec, run: Run, registry: Registry, card: bool = True)
         return out
     fmt = run.output_format or registry.formats[summary.output_format]
     try:
-        out.entry = dataset_info_entry(fmt, spec.output.rsplit("/", 1)[-1], summary.columns, summary.kinds)
+        out.entry = dataset_info_entry(fmt, spec.output.rsplit("/", 1)[-1], summary.columns, summary.kinds, summary.traits)
     except Unrepresentable as exc:
         out.no_entry = str(exc)
     else:

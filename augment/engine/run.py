@@ -215,7 +215,7 @@ class Run:
         if writer is not None:
             writer.write(record)
             summary.written += 1
-            summary.saw_record(record, conv.kind)
+            summary.saw_record(record, conv)
         return True
 
     def _reject(self, result: Result, reason: str) -> None:

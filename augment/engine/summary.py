@@ -41,13 +41,15 @@ class Summary:
     columns: list[str] = field(default_factory=list)
     #: The kinds of record written (chat, preference, labelled).
     kinds: list[str] = field(default_factory=list)
+    #: What else the written records hold that a loader must know (function_calls).
+    traits: list[str] = field(default_factory=list)
 
     #: The run stopped with its partial files kept for --resume.
     resumable: bool = False
 
     COUNTERS = ("reject_reasons", "repairs", "dropped", "skipped", "filtered", "changed", "notes")
     NUMBERS = ("read", "written", "rejected", "repaired", "invalid_for_trainers", "invalid")
-    LISTS = ("columns", "kinds")
+    LISTS = ("columns", "kinds", "traits")
 
     def state(self) -> dict[str, Any]:
         """The counts, as JSON, for a checkpoint."""
@@ -68,12 +70,14 @@ class Summary:
                 counter[tuple(key) if isinstance(key, list) else key] = n
         self.output_format = state.get("output_format")
 
-    def saw_record(self, record: dict[str, Any], kind: str) -> None:
-        """Note the columns and kind of a written record."""
+    def saw_record(self, record: dict[str, Any], conv: Any) -> None:
+        """Note the columns, kind and traits of a written record."""
         if len(self.columns) < len(record) or any(k not in self.columns for k in record):
             self.columns.extend(k for k in record if k not in self.columns)
-        if kind not in self.kinds:
-            self.kinds.append(kind)
+        if conv.kind not in self.kinds:
+            self.kinds.append(conv.kind)
+        if "function_calls" not in self.traits and any(t.role == "function_call" for t in conv.turns):
+            self.traits.append("function_calls")
 
     def lines(self) -> list[str]:
         out = [f"read {self.read}, written {self.written}, rejected {self.rejected}, repaired {self.repaired}"]

@@ -42,6 +42,10 @@ demo: setup
 	$(BIN)/augment run samples/tavern.sharegpt.jsonl -o $(OUT)/tavern.paraphrased.jsonl --seed 7 --repair --protect Mira \
 		typos synonym --rate 0.15 backtranslate --via spa
 	$(BIN)/augment run samples/wuxia.sharegpt.jsonl -o $(OUT)/wuxia.jsonl --seed 7 --repair synonym
+	$(BIN)/augment convert samples/sillytavern --to sharegpt --repair -o $(OUT)/st/chats.jsonl
+	$(BIN)/augment convert samples/cards/hale.card.png --to sharegpt --greeting insert-user -o $(OUT)/st/hale.jsonl
+	$(BIN)/augment run $(OUT)/st/chats.jsonl -o $(OUT)/st/chats.more.jsonl --seed 7 typos --rate 0.1 --variants 2 synonym --rate 0.15 near-duplicates
+	$(BIN)/augment convert samples/sillytavern --swipes dpo --to sharegpt --repair -o $(OUT)/st/pairs.jsonl
 	$(BIN)/augment stats $(OUT)/tavern.paraphrased.jsonl --compare samples/tavern.sharegpt.jsonl --html $(OUT)/report.html
 	@echo "outputs, dataset_info.json, the dataset card (README.md) and report.html are in $(OUT)/"
 

@@ -1,83 +1,260 @@
 """Corpus statistics: what a user wants to see before training on a file.
 
-Conversations, turns per conversation, length per turn by role, language mix,
-duplicate rate, lexical diversity (distinct-1/2), and for an augmented file
-the yield of each chain and the rejection reasons from its rejects file.
+Conversations, turns, length per turn by role, estimated tokens against a
+trainer's cutoff, characters, language mix, duplicates and near-duplicates,
+lexical diversity (distinct-1/2), and for an augmented file the yield of each
+chain, how much of its sources it changed, and the rejection reasons.
+
+Two counting rules, the same for every language:
+
+- *words* (distinct-n, changed share): runs of letters or digits, lower-cased;
+  Chinese, Japanese and Korean text, which has no spaces (or syllable blocks),
+  counts each character as a word.
+- *tokens* (:func:`estimate_tokens`): a CJK character or CJK punctuation mark is
+  one token, any other word 1.3 tokens, spaces and other punctuation nothing,
+  plus :data:`TEMPLATE_TOKENS` a turn for the chat template: about what the
+  Llama and Qwen tokenizers give, without loading one.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import statistics
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
-from augment.conversation import SYSTEM, Conversation
+from augment.conversation import ASSISTANT, SYSTEM, Conversation
 from augment.engine.languages import turn_languages
 
+CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+CJK = re.compile(f"[{CJK_CHARS}]")
 TOKEN = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
-CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+PIECE = re.compile(f"[{CJK_CHARS}]|[^{CJK_CHARS}]+")
+#: Counted one token each by the estimate: CJK characters, CJK and full-width punctuation.
+CJK_TOKEN = re.compile(f"[{CJK_CHARS}\u3000-\u303f\uff00-\uffef]")
+OTHER_WORD = re.compile(f"[^\\W{CJK_CHARS}]+", re.UNICODE)
+TOKENS_PER_WORD = 1.3
+TEMPLATE_TOKENS = 4
+#: LLaMA-Factory's default ``cutoff_len``.
+DEFAULT_CUTOFF = 2048
+#: Conversations compared pairwise (exactly) for the similarity spread; above, an LSH forest.
+EXACT_PAIRS = 2000
+#: Variants whose originals are not in the file kept for the changed share.
+PENDING = 2000
+UNNAMED = "(unnamed)"
 
 
 def tokens(text: str) -> list[str]:
-    """Words, with CJK text cut into characters (it has no spaces)."""
+    """Words, lower-cased, with CJK text cut into characters (it has no spaces)."""
     out: list[str] = []
     for word in TOKEN.findall(text.lower()):
-        out.extend(CJK.findall(word) if CJK.search(word) else [word])
+        out.extend(PIECE.findall(word) if CJK.search(word) else [word])
     return out
+
+
+def estimate_tokens(text: str) -> float:
+    """Tokens a tokenizer would make of ``text``, estimated (see the module doc)."""
+    return len(CJK_TOKEN.findall(text)) + TOKENS_PER_WORD * len(OTHER_WORD.findall(text))
+
+
+def conversation_tokens(conv: Conversation) -> int:
+    """The estimated length of a conversation as a trainer sees it: every turn,
+    system prompt and preference answers included, and the chat template."""
+    turns = list(conv.turns) + ([conv.preference.chosen, conv.preference.rejected] if conv.preference else [])
+    return math.ceil(sum(estimate_tokens(t.content) + TEMPLATE_TOKENS for t in turns))
+
+
+def characters_of(conv: Conversation, persona: Any = None) -> Counter:
+    """Assistant turns per character: the linked persona's name, else each
+    assistant turn's speaker name, else ``(unnamed)``."""
+    answers = [t for t in conv.turns if t.role == ASSISTANT]
+    if persona is not None:
+        return Counter({persona.name: len(answers)}) if answers else Counter({persona.name: 0})
+    named = Counter(t.name or UNNAMED for t in answers)
+    return named or Counter({UNNAMED: 0})
+
+
+def shingles(conv: Conversation) -> set[bytes]:
+    """Word 3-grams of the dialogue (character 3-grams for CJK), as the
+    near-duplicates filter hashes them."""
+    words = [w for t in conv.turns if t.role != SYSTEM for w in tokens(t.content)]
+    if len(words) < 3:
+        return {" ".join(words).encode()}
+    return {" ".join(words[i : i + 3]).encode() for i in range(len(words) - 2)}
+
+
+def highest_similarity(signatures: list[Any]) -> list[float]:
+    """Each conversation's highest MinHash similarity to another one: exact for
+    up to :data:`EXACT_PAIRS` conversations, else its best of a few LSH-forest
+    neighbours."""
+    import numpy as np
+
+    if len(signatures) < 2:
+        return [0.0] * len(signatures)
+    if len(signatures) <= EXACT_PAIRS:
+        values = np.stack([m.hashvalues for m in signatures])
+        best = np.zeros(len(signatures))
+        for i in range(len(signatures)):
+            same = (values == values[i]).mean(axis=1)
+            same[i] = 0.0
+            best[i] = same.max()
+        return [round(float(b), 4) for b in best]
+    from datasketch import MinHashLSHForest
+
+    forest = MinHashLSHForest(num_perm=len(signatures[0].hashvalues))
+    for i, m in enumerate(signatures):
+        forest.add(i, m)
+    forest.index()
+    return [round(max((m.jaccard(signatures[j]) for j in forest.query(m, 4) if j != i), default=0.0), 4) for i, m in enumerate(signatures)]
+
+
+def changed_share(pairs: Iterable[tuple[str, str]]) -> tuple[int, int]:
+    """(words changed, words in all) between aligned (source, variant) texts:
+    1 − matched share of a word diff, both sides counted."""
+    from difflib import SequenceMatcher
+
+    changed = total = 0
+    for before, after in pairs:
+        a, b = tokens(before), tokens(after)
+        matched = sum(block.size for block in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
+        changed += len(a) + len(b) - 2 * matched
+        total += len(a) + len(b)
+    return changed, total
+
+
+@dataclass
+class Distinct:
+    unigrams: set = field(default_factory=set)
+    bigrams: set = field(default_factory=set)
+    count: int = 0
+    pairs: int = 0
+
+    def add(self, words: list[str]) -> None:
+        self.count += len(words)
+        self.pairs += max(0, len(words) - 1)
+        self.unigrams.update(words)
+        self.bigrams.update(zip(words, words[1:]))
+
+    def figures(self) -> dict[str, float]:
+        return {"distinct_1": round(len(self.unigrams) / self.count, 4) if self.count else 0.0,
+                "distinct_2": round(len(self.bigrams) / self.pairs, 4) if self.pairs else 0.0, "words": self.count}
 
 
 @dataclass
 class Stats:
     name: str
+    cutoff: int = DEFAULT_CUTOFF
+    #: ``source_of(variants)``: their source conversations (None where not found), for the changed share.
+    source_of: Callable[[list[Conversation]], list[Conversation | None]] | None = None
     conversations: int = 0
     originals: int = 0
     augmented: int = 0
     turns: list[int] = field(default_factory=list)
     lengths: dict[str, list[int]] = field(default_factory=dict)
+    token_lengths: list[int] = field(default_factory=list)
     languages: Counter = field(default_factory=Counter)
     duplicates: int = 0
-    unigrams: set = field(default_factory=set)
-    bigrams: set = field(default_factory=set)
-    token_count: int = 0
-    bigram_count: int = 0
+    distinct: Distinct = field(default_factory=Distinct)
+    by_language: dict[str, Distinct] = field(default_factory=dict)
+    #: character -> [conversations, assistant turns]
+    characters: dict[str, list[int]] = field(default_factory=dict)
     #: chain (steps joined by " → ") -> records written
     chains: Counter = field(default_factory=Counter)
+    #: chain -> role -> [changed, total] words; chain -> each variant's changed share
+    changes: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    change_shares: dict[str, list[float]] = field(default_factory=dict)
+    unmatched: int = 0
+    similarity: list[float] = field(default_factory=list)
     sources: set = field(default_factory=set)
     #: rejection reason (filter or step, first words) -> count, from the rejects file
     rejections: Counter = field(default_factory=Counter)
     _seen: set = field(default_factory=set)
+    _signatures: list = field(default_factory=list)
+    _originals: OrderedDict = field(default_factory=OrderedDict)
+    _pending: list = field(default_factory=list)
+    _done: bool = False
 
-    def add(self, conv: Conversation) -> None:
+    def add(self, conv: Conversation, persona: Any = None) -> None:
+        from datasketch import MinHash
+
         self.conversations += 1
         dialogue = [t for t in conv.turns if t.role != SYSTEM]
         self.turns.append(len(dialogue))
+        self.token_lengths.append(conversation_tokens(conv))
+        langs = [lang for lang, t in zip(turn_languages(conv), conv.turns) if t.role != SYSTEM and lang]
+        language = Counter(langs).most_common(1)[0][0] if langs else "unknown"
+        self.languages[language] += 1
         for turn in dialogue:
             self.lengths.setdefault(turn.role, []).append(len(turn.content))
             words = tokens(turn.content)
-            self.token_count += len(words)
-            self.bigram_count += max(0, len(words) - 1)
-            self.unigrams.update(words)
-            self.bigrams.update(zip(words, words[1:]))
-        langs = [lang for lang, t in zip(turn_languages(conv), conv.turns) if t.role != SYSTEM and lang]
-        self.languages[Counter(langs).most_common(1)[0][0] if langs else "unknown"] += 1
+            self.distinct.add(words)
+            self.by_language.setdefault(language, Distinct()).add(words)
+        for name, answers in characters_of(conv, persona).items():
+            row = self.characters.setdefault(name, [0, 0])
+            row[0] += 1
+            row[1] += answers
         key = hashlib.blake2b(repr(conv.text_key()).encode(), digest_size=16).digest()
         if key in self._seen:
             self.duplicates += 1
         self._seen.add(key)
+        signature = MinHash(num_perm=64, seed=1)
+        signature.update_batch(sorted(shingles(conv)))
+        self._signatures.append(signature)
         prov = conv.provenance or {}
         chain = prov.get("chain")
-        if chain:
-            self.augmented += 1
-            self.chains[" → ".join(step["step"] for step in chain)] += 1
-        else:
-            self.originals += 1
         source = prov.get("source") or {}
         if source:
             self.sources.add((source.get("file"), source.get("line"), source.get("id")))
+        if chain:
+            self.augmented += 1
+            self.chains[chain_name(chain)] += 1
+            self._variant(conv)
+        else:
+            self.originals += 1
+            self._originals[_source_key(conv)] = conv
+            if len(self._originals) > 256:  # a variant follows its source in an output
+                self._originals.popitem(last=False)
+
+    def _variant(self, conv: Conversation) -> None:
+        original = self._originals.get(_source_key(conv))
+        if original is not None:
+            self._compare(original, conv)
+        elif len(self._pending) < PENDING:
+            self._pending.append(conv)
+
+    def _compare(self, source: Conversation | None, variant: Conversation) -> None:
+        if source is None:
+            self.unmatched += 1
+            return
+        chain = chain_name(variant.provenance["chain"])
+        roles = self.changes.setdefault(chain, {})
+        changed = total = 0
+        for before, after in aligned(source, variant):
+            role = (after or before).role
+            c, t = changed_share([(before.content if before else "", after.content if after else "")])
+            row = roles.setdefault(role, [0, 0])
+            row[0] += c
+            row[1] += t
+            if role != SYSTEM:  # the system prompt changes only when a step names it
+                changed, total = changed + c, total + t
+        self.change_shares.setdefault(chain, []).append(changed / total if total else 0.0)
+
+    def finish(self) -> "Stats":
+        """Figures that need the whole file: the similarity spread, and the
+        changed share of variants whose originals were not in it."""
+        if self._done:
+            return self
+        self._done = True
+        self.similarity = highest_similarity(self._signatures)
+        pending, self._pending = self._pending, []
+        found = self.source_of(pending) if self.source_of and pending else [None] * len(pending)
+        for variant, source in zip(pending, found):
+            self._compare(source, variant)
+        return self
 
     def add_rejects(self, entries: Iterable[dict[str, Any]]) -> None:
         for entry in entries:
@@ -88,13 +265,19 @@ class Stats:
     # -- figures ------------------------------------------------------------------
     @property
     def distinct1(self) -> float:
-        return len(self.unigrams) / self.token_count if self.token_count else 0.0
+        return self.distinct.figures()["distinct_1"]
 
     @property
     def distinct2(self) -> float:
-        return len(self.bigrams) / self.bigram_count if self.bigram_count else 0.0
+        return self.distinct.figures()["distinct_2"]
+
+    @property
+    def over_cutoff(self) -> int:
+        return sum(1 for n in self.token_lengths if n > self.cutoff)
 
     def summary(self) -> dict[str, Any]:
+        self.finish()
+        n = self.conversations or 1
         out: dict[str, Any] = {
             "file": self.name,
             "conversations": self.conversations,
@@ -102,15 +285,30 @@ class Stats:
             "augmented": self.augmented,
             "turns_per_conversation": _describe(self.turns),
             "characters_per_turn": {role: _describe(values) for role, values in sorted(self.lengths.items())},
+            "tokens_per_conversation": _describe(self.token_lengths),
+            "cutoff_len": self.cutoff,
+            "over_cutoff": self.over_cutoff,
+            "over_cutoff_rate": round(self.over_cutoff / n, 4),
+            "by_character": {name: {"conversations": c, "turns": t} for name, (c, t) in sorted(self.characters.items(), key=lambda kv: (-kv[1][0], kv[0]))},
             "languages": dict(self.languages.most_common()),
             "duplicates": self.duplicates,
             "duplicate_rate": self.duplicates / self.conversations if self.conversations else 0.0,
             "distinct_1": round(self.distinct1, 4),
             "distinct_2": round(self.distinct2, 4),
+            "distinct_by_language": {lang: d.figures() for lang, d in sorted(self.by_language.items())},
+            "near_duplicate_similarity": {**_describe(self.similarity, 2), "histogram": similarity_histogram(self.similarity),
+                                          "at_least_0.9": sum(1 for s in self.similarity if s >= 0.9)},
         }
         if self.chains:
             sources = len(self.sources) or self.originals or 1
-            out["yield"] = {chain: {"records": n, "per_source": round(n / sources, 2)} for chain, n in self.chains.most_common()}
+            out["yield"] = {chain: {"records": k, "per_source": round(k / sources, 2)} for chain, k in self.chains.most_common()}
+        if self.change_shares or self.unmatched:
+            out["changed"] = {
+                chain: {"variants": len(shares), **{k: round(v, 3) for k, v in _describe(shares, 3).items() if k in ("mean", "median", "p90")},
+                        "by_role": {role: round(c / t, 3) if t else 0.0 for role, (c, t) in sorted(self.changes.get(chain, {}).items()) if c or role != SYSTEM}}
+                for chain, shares in self.change_shares.items()
+            }
+            out["changed_without_source"] = self.unmatched
         if self.rejections:
             out["rejections"] = dict(self.rejections.most_common())
         return out
@@ -118,34 +316,89 @@ class Stats:
     def lines(self) -> list[str]:
         s = self.summary()
         t = s["turns_per_conversation"]
+        k = s["tokens_per_conversation"]
         out = [
             f"{self.name}: {self.conversations} conversations ({self.originals} sources, {self.augmented} augmented)",
             f"  turns per conversation: mean {t['mean']}, median {t['median']}, min {t['min']}, max {t['max']}",
         ]
         for role, d in s["characters_per_turn"].items():
             out.append(f"  characters per {role} turn: mean {d['mean']}, median {d['median']}, p90 {d['p90']}")
+        out.append(f"  tokens per conversation (estimated): mean {k['mean']}, median {k['median']}, p90 {k['p90']}, max {k['max']}; "
+                   f"over --cutoff-len {self.cutoff}: {s['over_cutoff']} ({s['over_cutoff_rate']:.1%}), truncated by trainers")
+        chars = s["by_character"]
+        shown = ", ".join(f"{name} {c['conversations']} conversations ({c['turns']} turns)" for name, c in list(chars.items())[:6])
+        out.append(f"  by character: {shown}" + (f", and {len(chars) - 6} more" if len(chars) > 6 else ""))
         total = self.conversations or 1
         out.append("  languages: " + ", ".join(f"{lang} {n / total:.0%}" for lang, n in s["languages"].items()))
         out.append(f"  exact duplicates: {self.duplicates} ({s['duplicate_rate']:.1%})")
+        sim = s["near_duplicate_similarity"]
+        out.append(f"  highest similarity to another conversation: median {sim['median']:.2f}, p90 {sim['p90']:.2f}; {sim['at_least_0.9']} at 0.9 or more")
         out.append(f"  lexical diversity: distinct-1 {s['distinct_1']:.3f}, distinct-2 {s['distinct_2']:.3f}")
+        if len(s["distinct_by_language"]) > 1:
+            for lang, d in s["distinct_by_language"].items():
+                out.append(f"    {lang}: distinct-1 {d['distinct_1']:.3f}, distinct-2 {d['distinct_2']:.3f} ({d['words']} words)")
         for chain, y in s.get("yield", {}).items():
             out.append(f"  yield of {chain}: {y['records']} records, {y['per_source']} per source")
+        for chain, c in s.get("changed", {}).items():
+            roles = ", ".join(f"{role} {share:.0%}" for role, share in c["by_role"].items())
+            out.append(f"  words changed by {chain}: mean {c['mean']:.0%}, median {c['median']:.0%}, p90 {c['p90']:.0%} of {c['variants']} variants ({roles})")
+        if s.get("changed_without_source"):
+            out.append(f"  variants whose source was not found: {s['changed_without_source']}")
         for reason, n in s.get("rejections", {}).items():
             out.append(f"  rejected {n}: {reason}")
         return out
 
 
-def _describe(values: list[int]) -> dict[str, float]:
+def chain_name(chain: list[dict[str, Any]]) -> str:
+    return " → ".join(str(step.get("step")) for step in chain)
+
+
+def _source_key(conv: Conversation) -> str:
+    from augment.corpus.split import group_key
+
+    return group_key(conv, -1)
+
+
+def aligned(source: Conversation, variant: Conversation) -> list[tuple[Any, Any]]:
+    """(source turn, variant turn) pairs, None where one side has no turn:
+    turn by turn when both have as many, else by equal turns between."""
+    from difflib import SequenceMatcher
+
+    a, b = _all_turns(source), _all_turns(variant)
+    if len(a) == len(b):
+        return list(zip(a, b))
+    out: list[tuple[Any, Any]] = []
+    matcher = SequenceMatcher(None, [(t.role, t.content) for t in a], [(t.role, t.content) for t in b], autojunk=False)
+    for _, i1, i2, j1, j2 in matcher.get_opcodes():
+        left, right = a[i1:i2], b[j1:j2]
+        out.extend((left[k] if k < len(left) else None, right[k] if k < len(right) else None) for k in range(max(len(left), len(right))))
+    return out
+
+
+def _all_turns(conv: Conversation) -> list[Any]:
+    return list(conv.turns) + ([conv.preference.chosen, conv.preference.rejected] if conv.preference else [])
+
+
+def similarity_histogram(values: list[float]) -> list[dict[str, Any]]:
+    """Counts in tenths of similarity, 0.0-0.1 ... 0.9-1.0 (1.0 in the last)."""
+    counts = [0] * 10
+    for v in values:
+        counts[min(9, int(v * 10))] += 1
+    return [{"from": i / 10, "to": (i + 1) / 10, "conversations": c} for i, c in enumerate(counts)]
+
+
+def _describe(values: list[float], digits: int = 1) -> dict[str, float]:
     if not values:
         return {"mean": 0, "median": 0, "min": 0, "max": 0, "p90": 0}
     ordered = sorted(values)
-    return {
-        "mean": round(statistics.fmean(values), 1),
+    out = {
+        "mean": statistics.fmean(values),
         "median": statistics.median(ordered),
         "min": ordered[0],
         "max": ordered[-1],
         "p90": ordered[min(len(ordered) - 1, int(len(ordered) * 0.9))],
     }
+    return {k: round(v, digits) if isinstance(v, float) else v for k, v in out.items()}
 
 
 def rejects_beside(path: str) -> Path | None:

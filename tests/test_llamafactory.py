@@ -504,3 +504,38 @@ def test_labelled_output_loads_in_llamafactory_for_kto_training(tmp_path, to):
     assert [m["content"] for m in good] == [LABELLED[0]["conversations"][-1]["value"], ""]  # desirable
     assert [m["content"] for m in bad] == ["", LABELLED[1]["conversations"][-1]["value"]]  # undesirable
     assert all(ex["_system"] == SYSTEM for ex in loaded.examples)
+
+
+# -- role-play sources: SillyTavern chats, swipes as pairs, character cards -------------------
+
+ST_SAMPLES = SAMPLES / "sillytavern"
+CARD = SAMPLES / "cards" / "hale.card.png"
+
+
+@pytest.mark.parametrize("to", ["sharegpt", "openai"])
+def test_sillytavern_chats_load_in_llamafactory(tmp_path, to):
+    out = tmp_path / f"chats.{to}.jsonl"
+    augment("convert", str(ST_SAMPLES), "--repair", "--to", to, "-o", str(out), "-q")
+    records, loaded = load_output(out)
+    assert len(records) == len(list(ST_SAMPLES.glob("*.jsonl")))
+    assert_faithful(records, loaded)
+
+
+def test_sillytavern_swipes_load_in_llamafactory_for_reward_training(tmp_path):
+    out = tmp_path / "pairs.jsonl"
+    augment("convert", str(ST_SAMPLES), "--swipes", "dpo", "--repair", "--to", "sharegpt", "-o", str(out), "-q")
+    records, loaded = load_output(out)
+    assert loaded.attr.ranking is True and loaded.stage == "rm"
+    assert loaded.skips == [] and loaded.dropped == [] and loaded.template_problems == []
+    assert len(loaded.examples) == len(records) > 0
+    for record, example in zip(records, loaded.examples):
+        assert [m["content"] for m in example["_response"]] == [record["chosen"]["value"], record["rejected"]["value"]]
+
+
+@pytest.mark.parametrize("greeting", ["insert-user", "drop"])
+def test_a_character_card_loads_in_llamafactory(tmp_path, greeting):
+    out = tmp_path / f"hale.{greeting}.jsonl"
+    augment("convert", str(CARD), "--greeting", greeting, "--to", "sharegpt", "-o", str(out), "-q", "--on-error", "skip")
+    records, loaded = load_output(out)
+    assert records and all(r["system"].startswith("{{char}} is the harbourmaster") for r in records)
+    assert_faithful(records, loaded)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
-from augment.conversation import Conversation, Location
+from augment.conversation import SYSTEM, Conversation, Location
 from augment.corpus.personas import Persona, link
 from augment.dataio.formats import Format
 from augment.dataio.reading import detect
@@ -111,6 +111,9 @@ class RecordJob:
             result.repairs = repair(conv, self.greeting, self.opener)
             if result.repairs:
                 conv.provenance = {**(conv.provenance or {}), "repairs": result.repairs}
+            if not any(t.role != SYSTEM for t in conv.dialogue):
+                result.fates.append(Failed(f"no dialogue left after the repairs ({'; '.join(result.repairs) or 'none'})"))
+                return False
         if self.check:
             result.problems = problems(conv)
         result.format = fmt

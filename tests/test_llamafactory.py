@@ -405,10 +405,8 @@ def test_filtered_output_loads_in_llamafactory(tmp_path, source):
 
 @pytest.mark.parametrize("to", ["sharegpt", "openai", "alpaca"])
 def test_split_parts_load_in_llamafactory(tmp_path, to):
-    """``augment split`` writes no dataset_info.json entry for its parts (as of this
-    test's writing). If it writes none, the parts are loaded with the entry augment
-    wrote for the file they were split from (same shape, other file name); if it
-    writes one, that entry is used."""
+    """``augment split`` writes a dataset_info.json entry for each part, and
+    LLaMA-Factory loads every part through it."""
     whole = tmp_path / "whole" / f"tavern.{to}.jsonl"
     augment("convert", str(SAMPLES / "tavern.sharegpt.jsonl"), "--repair", "--on-error", "skip", "--to", to, "-o", str(whole), "-q")
     parts = tmp_path / "parts"
@@ -417,9 +415,7 @@ def test_split_parts_load_in_llamafactory(tmp_path, to):
     assert done.returncode == 0, done.stderr.decode()
     train, val = parts / "tavern.train.jsonl", parts / "tavern.val.jsonl"
     assert train.exists() and val.exists()
-    source_entry = json.loads((whole.parent / "dataset_info.json").read_text())[entry_for(whole.parent, whole.name)]
-    if not (parts / "dataset_info.json").exists():
-        write_info(parts, {p.stem: {**source_entry, "file_name": p.name} for p in (train, val)})
+    assert set(json.loads((parts / "dataset_info.json").read_text())) == {"tavern.train", "tavern.val"}
     total = 0
     for part in (train, val):
         records, loaded = load_output(part)

@@ -73,3 +73,11 @@ def test_placeholders_are_expanded_on_export_when_asked(tmp_path):
     plain = tmp_path / "plain.jsonl"
     run_cli("convert", str(src), "--to", "openai", "-o", str(plain), "-q")
     assert "{{char}}" in plain.read_text()
+
+
+def test_a_chinese_name_in_the_system_prompt_links_its_persona():
+    found = personas.load_all(str(ROOT / "personas"))
+    conv = Conversation([Turn(SYSTEM, "你是林霜，江湖客栈的掌柜。"), Turn(USER, "掌柜的，来壶酒。"), Turn(ASSISTANT, "好。")])
+    assert personas.link(conv, found).id == "lin-shuang"
+    latin = Conversation([Turn(SYSTEM, "You are Miranda's cousin."), Turn(USER, "hi"), Turn(ASSISTANT, "hello")])
+    assert personas.link(latin, found) is None  # Latin names still match whole words only

@@ -17,7 +17,7 @@ KILL_ONCE = '''
 import os, signal
 from pathlib import Path
 import augment
-from augment.engine.augmenters import TextAugmenter
+from augment import TextAugmenter
 
 MARK = Path(os.environ["KILL_MARK"])
 
@@ -25,11 +25,14 @@ class Shout(TextAugmenter):
     name = "shout"
     seen = 0
 
-    def augment_text(self, text, rng):
-        Shout.seen += 1
+    def augment(self, conversation, context):
+        Shout.seen += 1  # conversations, not text pieces: independent of how spans cut the text
         if Shout.seen == int(os.environ["KILL_AT"]) and not MARK.exists():
             MARK.write_text("killed once")
             os.kill(os.getpid(), signal.SIGKILL)
+        return super().augment(conversation, context)
+
+    def augment_text(self, text, rng):
         return text.upper()
 
 @augment.hookimpl
@@ -47,7 +50,7 @@ def test_resume_after_sigkill_gives_the_uninterrupted_output(tmp_path):
     site = install_plugin(tmp_path / "site", "augment-shout", {"shout_plugin": KILL_ONCE}, {"shout": "shout_plugin"})
     source = tmp_path / "in.jsonl"
     corpus(source, 60)
-    env = {"PYTHONPATH": str(site), "KILL_MARK": str(tmp_path / "mark"), "KILL_AT": "300"}
+    env = {"PYTHONPATH": str(site), "KILL_MARK": str(tmp_path / "mark"), "KILL_AT": "50"}
     out = tmp_path / "a" / "out.jsonl"
     args = ["run", str(source), "-o", str(out), "--seed", "4", "--workers", "1", "--batch-size", "8", "--on-error", "skip",
             "typos", "--variants", "2", "shout", "exact-duplicates"]

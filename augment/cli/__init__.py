@@ -13,7 +13,7 @@ import click
 from augment import __version__
 from augment.cli.chains import filter_, run
 from augment.cli.commands import convert, validate
-from augment.cli.corpus import split, stats
+from augment.cli.corpus import review, split, stats
 from augment.cli.listing import augmenters, filters, formats, plugins
 from augment.cli.personas import personas_group
 
@@ -30,7 +30,7 @@ def main() -> None:
     """
 
 
-for command in (convert, validate, run, filter_, plugins, formats, augmenters, filters, personas_group, split, stats):
+for command in (convert, validate, run, filter_, plugins, formats, augmenters, filters, personas_group, split, stats, review):
     main.add_command(command)
 
 

@@ -246,9 +246,17 @@ def link(conv: Conversation, personas: dict[str, Persona]) -> Persona | None:
             return by_name[turn.name.lower()]
     system = conv.system or ""
     for persona in sorted(personas.values(), key=lambda p: -len(p.name)):
-        if re.search(rf"(?<!\w){re.escape(persona.name)}(?!\w)", system):
+        if _mentions(system, persona.name):
             return persona
     return None
+
+
+def _mentions(text: str, name: str) -> bool:
+    """``name`` stands in ``text`` as a word (Latin names), or anywhere
+    (names in a script written without spaces, such as 林霜 in 你是林霜，...)."""
+    if re.search(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]", name):
+        return name in text
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
 
 
 # -- importers (plugins) -------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""``augment stats --html``: one self-contained page (inline CSS and SVG, no
-script, nothing fetched) with the figures and charts of a corpus, and of its
-source beside it when compared.
+"""How ``augment stats`` shows the figures of a corpus (and of its source
+beside it when compared): as text lines, and with ``--html`` as one
+self-contained page (inline CSS and SVG, no script, nothing fetched).
 
 Histogram bins (:func:`bin_edges`): the range runs from the smallest value to
 the 98th percentile, and what lies beyond goes into one last bar ("> N"), so
@@ -61,6 +61,8 @@ def bin_edges(values: list[float], bins: int = BINS, integers: bool = True) -> t
         top = high
     if top <= low:  # one value
         return ([low, low + 1] if integers else [low, low + 1e-9]), False
+    if integers and top - low < 2 * bins:  # one bar a value
+        return list(range(int(low), int(top) + 2)), False
     median = _quantile(ordered, 0.5)
     if low > 0 and top / low >= 8 and median - low < (top - low) / 4:
         ratio = (top / low) ** (1 / bins)
@@ -71,8 +73,6 @@ def bin_edges(values: list[float], bins: int = BINS, integers: bool = True) -> t
         if integers:
             edges = sorted({math.floor(e) if i == 0 else math.ceil(e) for i, e in enumerate(edges)})
         return edges, True
-    if integers and top - low < 2 * bins:  # one bar a value
-        return list(range(int(low), int(top) + 2)), False
     step = _nice((top - low) / bins)
     if integers:
         step = max(1, math.ceil(step))
@@ -112,7 +112,7 @@ def histogram(series: list[tuple[str, list[float]]], title: str, *, edges: list[
             counts[i] += 1
         shares.append([c / (len(vs) or 1) for c in counts])
     top = max(max(s) for s in shares) or 1
-    left, right, above, below = 46, 26, 14, 40
+    left, right, above, below = 46, 26, 14, 40 if overflow else 26
     plot_w, plot_h = width - left - right, height - above - below
     slot_w = plot_w / (slots + (0.4 if overflow else 0))
     bar_w = (slot_w - 2) / max(1, len(series))
@@ -121,8 +121,8 @@ def histogram(series: list[tuple[str, list[float]]], title: str, *, edges: list[
     for frac in (0.5, 1.0):
         y = base - frac * plot_h
         svg.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#e6e8eb"/>')
-        svg.append(f'<text x="{left - 5}" y="{y + 4:.1f}" font-size="11" text-anchor="end" fill="#424a53">{top * frac:.0%}</text>')
-    svg.append(f'<text x="{left - 5}" y="{base + 4}" font-size="11" text-anchor="end" fill="#424a53">0</text>')
+        svg.append(f'<text x="{left - 5}" y="{y + 4:.1f}" font-size="12" text-anchor="end" fill="#424a53">{top * frac:.0%}</text>')
+    svg.append(f'<text x="{left - 5}" y="{base + 4}" font-size="12" text-anchor="end" fill="#424a53">0</text>')
     for k, share in enumerate(shares):
         for i, value in enumerate(share):
             x = left + (i + (0.4 if i == bins else 0)) * slot_w + 1 + k * bar_w
@@ -135,13 +135,13 @@ def histogram(series: list[tuple[str, list[float]]], title: str, *, edges: list[
     ticks = bins if discrete else bins + 1  # a value under each bar, or the edges between them
     every = max(1, math.ceil(ticks / 8))
     shown = list(range(0, ticks, every))
-    if shown[-1] != ticks - 1:  # the last one always: it says where the range ends
-        shown[-1 if len(shown) > 1 and ticks - 1 - shown[-1] < every / 2 else len(shown):] = [ticks - 1]
+    if shown[-1] != ticks - 1:  # the last one always, in place of its neighbour: it says where the range ends
+        shown[-1 if len(shown) > 1 else 1:] = [ticks - 1]
     for i in shown:
         x = left + (i + (0.5 if discrete else 0)) * slot_w
-        svg.append(f'<text x="{x:.1f}" y="{base + 15}" font-size="11" text-anchor="middle" fill="#424a53">{_label(edges[i])}</text>')
+        svg.append(f'<text x="{x:.1f}" y="{base + 15}" font-size="12" text-anchor="middle" fill="#424a53">{_label(edges[i])}</text>')
     if overflow:
-        svg.append(f'<text x="{left + (bins + 0.9) * slot_w:.1f}" y="{base + 30}" font-size="11" text-anchor="middle" fill="#424a53">more</text>')
+        svg.append(f'<text x="{left + (bins + 0.9) * slot_w:.1f}" y="{base + 30}" font-size="12" text-anchor="middle" fill="#424a53">more</text>')
     if marker is not None:
         svg.append(_marker(marker, edges, log, left, slot_w, above, base, width - right))
     svg.append("</svg>")
@@ -152,7 +152,7 @@ def histogram(series: list[tuple[str, list[float]]], title: str, *, edges: list[
 def _marker(marker: tuple[float, str], edges: list[float], log: bool, left: float, slot_w: float, above: float, base: float, end: float) -> str:
     value, text = marker
     if value >= edges[-1]:
-        return f'<text x="{end}" y="{above + 10}" font-size="11" text-anchor="end" fill="#b42318">{html.escape(text)} {_label(value)} →</text>'
+        return f'<text x="{end}" y="{above + 10}" font-size="12" text-anchor="end" fill="#b42318">{html.escape(text)} {_label(value)} →</text>'
     i = next(k for k in range(len(edges) - 1) if value < edges[k + 1]) if value >= edges[0] else 0
     lo, hi = edges[i], edges[i + 1]
     frac = (math.log(value / lo) / math.log(hi / lo) if log else (value - lo) / (hi - lo)) if value >= lo else 0
@@ -160,7 +160,7 @@ def _marker(marker: tuple[float, str], edges: list[float], log: bool, left: floa
     anchor = "end" if x > (left + end) / 2 else "start"
     dx = -4 if anchor == "end" else 4
     return (f'<line x1="{x:.1f}" y1="{above}" x2="{x:.1f}" y2="{base}" stroke="#b42318" stroke-dasharray="4 3"/>'
-            f'<text x="{x + dx:.1f}" y="{above + 10}" font-size="11" text-anchor="{anchor}" fill="#b42318">{html.escape(text)} {_label(value)}</text>')
+            f'<text x="{x + dx:.1f}" y="{above + 10}" font-size="12" text-anchor="{anchor}" fill="#b42318">{html.escape(text)} {_label(value)}</text>')
 
 
 def bars(counts: dict[str, int], title: str, width: int = 470) -> str:
@@ -247,6 +247,43 @@ def page(stats: Stats, source: Stats | None = None) -> str:
         + "".join(sections)
         + f"<h2>Figures as JSON</h2><details><summary>show</summary><pre style='white-space:pre-wrap;font-size:12px'>{data}</pre></details></body></html>\n"
     )
+
+
+def lines(stats: Stats) -> list[str]:
+    """The figures as text, for a terminal."""
+    s = stats.summary()
+    t = s["turns_per_conversation"]
+    k = s["tokens_per_conversation"]
+    out = [
+        f"{stats.name}: {stats.conversations} conversations ({stats.originals} sources, {stats.augmented} augmented)",
+        f"  turns per conversation: mean {t['mean']}, median {t['median']}, min {t['min']}, max {t['max']}",
+    ]
+    for role, d in s["characters_per_turn"].items():
+        out.append(f"  characters per {role} turn: mean {d['mean']}, median {d['median']}, p90 {d['p90']}")
+    out.append(f"  tokens per conversation (estimated): mean {k['mean']}, median {k['median']}, p90 {k['p90']}, max {k['max']}; "
+               f"over --cutoff-len {stats.cutoff}: {s['over_cutoff']} ({s['over_cutoff_rate']:.1%}), truncated by trainers")
+    chars = s["by_character"]
+    shown = ", ".join(f"{name} {c['conversations']} conversations ({c['turns']} turns)" for name, c in list(chars.items())[:6])
+    out.append(f"  by character: {shown}" + (f", and {len(chars) - 6} more" if len(chars) > 6 else ""))
+    total = stats.conversations or 1
+    out.append("  languages: " + ", ".join(f"{lang} {n / total:.0%}" for lang, n in s["languages"].items()))
+    out.append(f"  exact duplicates: {stats.duplicates} ({s['duplicate_rate']:.1%})")
+    sim = s["near_duplicate_similarity"]
+    out.append(f"  highest similarity to another conversation: median {sim['median']:.2f}, p90 {sim['p90']:.2f}; {sim['at_least_0.9']} at 0.9 or more")
+    out.append(f"  lexical diversity: distinct-1 {s['distinct_1']:.3f}, distinct-2 {s['distinct_2']:.3f}")
+    if len(s["distinct_by_language"]) > 1:
+        for lang, d in s["distinct_by_language"].items():
+            out.append(f"    {lang}: distinct-1 {d['distinct_1']:.3f}, distinct-2 {d['distinct_2']:.3f} ({d['words']} words)")
+    for chain, y in s.get("yield", {}).items():
+        out.append(f"  yield of {chain}: {y['records']} records, {y['per_source']} per source")
+    for chain, c in s.get("changed", {}).items():
+        roles = ", ".join(f"{role} {share:.0%}" for role, share in c["by_role"].items())
+        out.append(f"  words changed by {chain}: mean {c['mean']:.0%}, median {c['median']:.0%}, p90 {c['p90']:.0%} of {c['variants']} variants ({roles})")
+    if s.get("changed_without_source"):
+        out.append(f"  variants whose source was not found: {s['changed_without_source']}")
+    for reason, n in s.get("rejections", {}).items():
+        out.append(f"  rejected {n}: {reason}")
+    return out
 
 
 def summary_json(stats: Stats, source: Stats | None) -> dict[str, Any]:

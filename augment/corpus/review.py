@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import random
 import re
 from collections import Counter
@@ -21,15 +22,13 @@ from typing import Any, Callable, Iterable, Iterator
 
 from augment.conversation import SYSTEM, Conversation
 from augment.corpus.split import group_key
-from augment.corpus.stats import CJK_CHARS, aligned, chain_name, changed_share
+from augment.corpus.stats import CJK_CHARS, NUMBER, aligned, chain_name, changed_share
 from augment.dataio.reading import Reader, Source, detect
-from augment.dataio.streams import label
 from augment.dataio.validation import GREETING_POLICIES, repair
 from augment.errors import RecordError, UsageError
 
 #: Display tokens: spaces, a CJK character, a word, a punctuation mark.
 DIFF_TOKEN = re.compile(f"\\s+|[{CJK_CHARS}]|[^\\W{CJK_CHARS}]+|[^\\w\\s]", re.UNICODE)
-NUMBER = re.compile(r"\d+(\.\d+)?")
 
 
 def is_variant(conv: Conversation) -> bool:
@@ -62,8 +61,6 @@ def from_files(formats: dict[str, Any], variants: list[Conversation], override: 
     """The source record of each variant, read from ``provenance.source.file``
     (``override`` instead when given; ``fallback`` when that file is missing),
     at its line; None when it cannot be found."""
-    import os
-
     wanted: dict[str, set[int]] = {}
     places: list[tuple[str, int] | None] = []
     for conv in variants:
@@ -325,16 +322,15 @@ def _turn_rows(pair: Pair) -> str:
 
 
 def _reject_body(entry: dict[str, Any], formats: dict[str, Any]) -> str:
+    """A rejected record's turns, or its text as it was when it cannot be read."""
     record = entry.get("output", entry.get("record"))
-    if record is None:
-        return f"<div class='text'>{_esc(str(entry.get('raw', ''))[:600])}</div>"
     try:
-        conv = (detect(formats.values(), record)).decode(record)
+        turns = detect(formats.values(), record).decode(record).turns
     except Exception:  # noqa: BLE001 - shown as it is
-        return f"<div class='text'>{_esc(json.dumps(record, ensure_ascii=False)[:600])}</div>"
-    rows = "".join(f"<tr><td class='role'>{_esc(t.role)}</td><td class='text'>{_esc(t.content[:400] + ('…' if len(t.content) > 400 else ''))}</td></tr>"
-                   for t in conv.turns if t.role != SYSTEM)
-    return f"<table>{rows}</table>"
+        raw = entry.get("raw", "") if record is None else json.dumps(record, ensure_ascii=False)
+        return f"<div class='text'>{_esc(str(raw)[:600])}</div>"
+    cut = lambda text: text[:400] + ("…" if len(text) > 400 else "")  # noqa: E731
+    return "<table>" + "".join(f"<tr><td class='role'>{_esc(t.role)}</td><td class='text'>{_esc(cut(t.content))}</td></tr>" for t in turns if t.role != SYSTEM) + "</table>"
 
 
 def page(review: Review, formats: dict[str, Any]) -> str:
@@ -361,7 +357,8 @@ def page(review: Review, formats: dict[str, Any]) -> str:
         parts.append(f"<p class='lead'>{len(review.rejects)} of them, drawn with the same seed:</p>")
         for entry, pair in zip(review.rejects, review.dropped):
             body = _turn_rows(pair) if pair is not None else _reject_body(entry, formats)
-            parts.append(f"<div class='reject'><p><code>{_esc(entry.get('location', '?'))}</code> {_esc(entry.get('reason', ''))}</p>{body}</div>")
+            chain = f" ({_esc(chain_name(pair.variant.provenance['chain']))})" if pair is not None else ""
+            parts.append(f"<div class='reject'><p><code>{_esc(entry.get('location', '?'))}</code>{chain} {_esc(entry.get('reason', ''))}</p>{body}</div>")
     else:
         parts.append("<p>No rejects file beside this file, or nothing in it.</p>")
     return (

@@ -54,18 +54,22 @@ def split_file(
     """Write ``prefix.train|val|test + suffix``; ``read()`` yields the input's
     raw records (twice: once to find the sources, once to write) and ``decode``
     turns one into a conversation. Records are written as they were read.
-    Returns, per side, its path, records and sources."""
+    Returns, per side, its path, records, sources, and the columns and kinds
+    of its records (for its dataset_info.json entry)."""
     keys: dict[int, str] = {}
+    kinds: dict[int, str] = {}
     for i, raw in enumerate(read()):
         if raw.error is None:
-            keys[i] = group_key(decode(raw), i)
+            conv = decode(raw)
+            keys[i] = group_key(conv, i)
+            kinds[i] = conv.kind
     wanted = {k: v for k, v in fractions.items() if v > 0}
     sides = assign(list(keys.values()), wanted, seed)
     names = ["train", *wanted]
     paths = side_paths(prefix, suffix, names)
     files = {side: AtomicFile(path) for side, path in paths.items()}
     writers = {side: RecordWriter(f.file, array=suffix == ".json") for side, f in files.items()}
-    out = {side: {"path": paths[side], "records": 0, "sources": 0} for side in names}
+    out = {side: {"path": paths[side], "records": 0, "sources": 0, "columns": [], "kinds": []} for side in names}
     ok = False
     try:
         for i, raw in enumerate(read()):
@@ -73,6 +77,10 @@ def split_file(
                 side = sides[keys[i]]
                 writers[side].write(raw.value)
                 out[side]["records"] += 1
+                seen = out[side]
+                seen["columns"].extend(k for k in raw.value if k not in seen["columns"])
+                if kinds[i] not in seen["kinds"]:
+                    seen["kinds"].append(kinds[i])
         for w in writers.values():
             w.close()
         ok = True

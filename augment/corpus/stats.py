@@ -24,6 +24,7 @@ import re
 import statistics
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -37,6 +38,9 @@ PIECE = re.compile(f"[{CJK_CHARS}]|[^{CJK_CHARS}]+")
 #: Counted one token each by the estimate: CJK characters, CJK and full-width punctuation.
 CJK_TOKEN = re.compile(f"[{CJK_CHARS}\u3000-\u303f\uff00-\uffef]")
 OTHER_WORD = re.compile(f"[^\\W{CJK_CHARS}]+", re.UNICODE)
+#: A filter's or step's name at the head of a reason; numbers, left out of a reason to group it.
+NAME = re.compile(r"[a-z][a-z0-9_-]*")
+NUMBER = re.compile(r"\d+(\.\d+)?")
 TOKENS_PER_WORD = 1.3
 TEMPLATE_TOKENS = 4
 #: LLaMA-Factory's default ``cutoff_len``.
@@ -78,13 +82,21 @@ def characters_of(conv: Conversation, persona: Any = None) -> Counter:
     return named or Counter({UNNAMED: 0})
 
 
-def shingles(conv: Conversation) -> set[bytes]:
-    """Word 3-grams of the dialogue (character 3-grams for CJK), as the
-    near-duplicates filter hashes them."""
+def signature(conv: Conversation) -> Any:
+    """The MinHash values of the dialogue's word 3-grams (character 3-grams
+    for CJK), as the near-duplicates filter hashes them."""
     words = [w for t in conv.turns if t.role != SYSTEM for w in tokens(t.content)]
-    if len(words) < 3:
-        return {" ".join(words).encode()}
-    return {" ".join(words[i : i + 3]).encode() for i in range(len(words) - 2)}
+    grams = {" ".join(words[i : i + 3]).encode() for i in range(max(1, len(words) - 2))}
+    m = _blank().copy()  # the permutations made once, not for every conversation
+    m.update_batch(sorted(grams))
+    return m.hashvalues
+
+
+@lru_cache(maxsize=1)
+def _blank() -> Any:
+    from datasketch import MinHash
+
+    return MinHash(num_perm=64, seed=1)
 
 
 def highest_similarity(signatures: list[Any]) -> list[float]:
@@ -95,21 +107,22 @@ def highest_similarity(signatures: list[Any]) -> list[float]:
 
     if len(signatures) < 2:
         return [0.0] * len(signatures)
+    values = np.stack(signatures)
     if len(signatures) <= EXACT_PAIRS:
-        values = np.stack([m.hashvalues for m in signatures])
-        best = np.zeros(len(signatures))
-        for i in range(len(signatures)):
-            same = (values == values[i]).mean(axis=1)
-            same[i] = 0.0
-            best[i] = same.max()
-        return [round(float(b), 4) for b in best]
-    from datasketch import MinHashLSHForest
+        best = [float(np.delete((values == row).mean(axis=1), i).max()) for i, row in enumerate(values)]
+        return [round(b, 4) for b in best]
+    from datasketch import LeanMinHash, MinHashLSHForest
 
-    forest = MinHashLSHForest(num_perm=len(signatures[0].hashvalues))
-    for i, m in enumerate(signatures):
+    forest = MinHashLSHForest(num_perm=values.shape[1])
+    hashes = []
+    for row in values:
+        m = _blank().copy()
+        m.hashvalues = row
+        hashes.append(LeanMinHash(m))
+    for i, m in enumerate(hashes):
         forest.add(i, m)
     forest.index()
-    return [round(max((m.jaccard(signatures[j]) for j in forest.query(m, 4) if j != i), default=0.0), 4) for i, m in enumerate(signatures)]
+    return [round(max((float((values[j] == values[i]).mean()) for j in forest.query(m, 4) if j != i), default=0.0), 4) for i, m in enumerate(hashes)]
 
 
 def changed_share(pairs: Iterable[tuple[str, str]]) -> tuple[int, int]:
@@ -176,11 +189,8 @@ class Stats:
     _signatures: list = field(default_factory=list)
     _originals: OrderedDict = field(default_factory=OrderedDict)
     _pending: list = field(default_factory=list)
-    _done: bool = False
 
     def add(self, conv: Conversation, persona: Any = None) -> None:
-        from datasketch import MinHash
-
         self.conversations += 1
         dialogue = [t for t in conv.turns if t.role != SYSTEM]
         self.turns.append(len(dialogue))
@@ -201,9 +211,7 @@ class Stats:
         if key in self._seen:
             self.duplicates += 1
         self._seen.add(key)
-        signature = MinHash(num_perm=64, seed=1)
-        signature.update_batch(sorted(shingles(conv)))
-        self._signatures.append(signature)
+        self._signatures.append(signature(conv))
         prov = conv.provenance or {}
         chain = prov.get("chain")
         source = prov.get("source") or {}
@@ -246,10 +254,8 @@ class Stats:
     def finish(self) -> "Stats":
         """Figures that need the whole file: the similarity spread, and the
         changed share of variants whose originals were not in it."""
-        if self._done:
-            return self
-        self._done = True
-        self.similarity = highest_similarity(self._signatures)
+        if len(self.similarity) != len(self._signatures):
+            self.similarity = highest_similarity(self._signatures)
         pending, self._pending = self._pending, []
         found = self.source_of(pending) if self.source_of and pending else [None] * len(pending)
         for variant, source in zip(pending, found):
@@ -257,10 +263,12 @@ class Stats:
         return self
 
     def add_rejects(self, entries: Iterable[dict[str, Any]]) -> None:
+        """Count the reasons: by the filter or step that gave one ("near-duplicates:
+        ..."), else by the reason with its numbers left out ("line N: invalid JSON")."""
         for entry in entries:
             reason = str(entry.get("reason", ""))
-            head = reason.split(":", 1)[0] if ":" in reason else reason
-            self.rejections[head[:80]] += 1
+            head = reason.split(":", 1)[0]
+            self.rejections[(head if NAME.fullmatch(head) else NUMBER.sub("N", reason))[:80]] += 1
 
     # -- figures ------------------------------------------------------------------
     @property
@@ -313,41 +321,6 @@ class Stats:
             out["rejections"] = dict(self.rejections.most_common())
         return out
 
-    def lines(self) -> list[str]:
-        s = self.summary()
-        t = s["turns_per_conversation"]
-        k = s["tokens_per_conversation"]
-        out = [
-            f"{self.name}: {self.conversations} conversations ({self.originals} sources, {self.augmented} augmented)",
-            f"  turns per conversation: mean {t['mean']}, median {t['median']}, min {t['min']}, max {t['max']}",
-        ]
-        for role, d in s["characters_per_turn"].items():
-            out.append(f"  characters per {role} turn: mean {d['mean']}, median {d['median']}, p90 {d['p90']}")
-        out.append(f"  tokens per conversation (estimated): mean {k['mean']}, median {k['median']}, p90 {k['p90']}, max {k['max']}; "
-                   f"over --cutoff-len {self.cutoff}: {s['over_cutoff']} ({s['over_cutoff_rate']:.1%}), truncated by trainers")
-        chars = s["by_character"]
-        shown = ", ".join(f"{name} {c['conversations']} conversations ({c['turns']} turns)" for name, c in list(chars.items())[:6])
-        out.append(f"  by character: {shown}" + (f", and {len(chars) - 6} more" if len(chars) > 6 else ""))
-        total = self.conversations or 1
-        out.append("  languages: " + ", ".join(f"{lang} {n / total:.0%}" for lang, n in s["languages"].items()))
-        out.append(f"  exact duplicates: {self.duplicates} ({s['duplicate_rate']:.1%})")
-        sim = s["near_duplicate_similarity"]
-        out.append(f"  highest similarity to another conversation: median {sim['median']:.2f}, p90 {sim['p90']:.2f}; {sim['at_least_0.9']} at 0.9 or more")
-        out.append(f"  lexical diversity: distinct-1 {s['distinct_1']:.3f}, distinct-2 {s['distinct_2']:.3f}")
-        if len(s["distinct_by_language"]) > 1:
-            for lang, d in s["distinct_by_language"].items():
-                out.append(f"    {lang}: distinct-1 {d['distinct_1']:.3f}, distinct-2 {d['distinct_2']:.3f} ({d['words']} words)")
-        for chain, y in s.get("yield", {}).items():
-            out.append(f"  yield of {chain}: {y['records']} records, {y['per_source']} per source")
-        for chain, c in s.get("changed", {}).items():
-            roles = ", ".join(f"{role} {share:.0%}" for role, share in c["by_role"].items())
-            out.append(f"  words changed by {chain}: mean {c['mean']:.0%}, median {c['median']:.0%}, p90 {c['p90']:.0%} of {c['variants']} variants ({roles})")
-        if s.get("changed_without_source"):
-            out.append(f"  variants whose source was not found: {s['changed_without_source']}")
-        for reason, n in s.get("rejections", {}).items():
-            out.append(f"  rejected {n}: {reason}")
-        return out
-
 
 def chain_name(chain: list[dict[str, Any]]) -> str:
     return " → ".join(str(step.get("step")) for step in chain)
@@ -361,17 +334,22 @@ def _source_key(conv: Conversation) -> str:
 
 def aligned(source: Conversation, variant: Conversation) -> list[tuple[Any, Any]]:
     """(source turn, variant turn) pairs, None where one side has no turn:
-    turn by turn when both have as many, else by equal turns between."""
+    turn by turn when both have as many, else around the turns both have the
+    same, and between those by role."""
     from difflib import SequenceMatcher
 
     a, b = _all_turns(source), _all_turns(variant)
     if len(a) == len(b):
         return list(zip(a, b))
     out: list[tuple[Any, Any]] = []
-    matcher = SequenceMatcher(None, [(t.role, t.content) for t in a], [(t.role, t.content) for t in b], autojunk=False)
-    for _, i1, i2, j1, j2 in matcher.get_opcodes():
+    for _, i1, i2, j1, j2 in SequenceMatcher(None, [(t.role, t.content) for t in a], [(t.role, t.content) for t in b], autojunk=False).get_opcodes():
         left, right = a[i1:i2], b[j1:j2]
-        out.extend((left[k] if k < len(left) else None, right[k] if k < len(right) else None) for k in range(max(len(left), len(right))))
+        for op, k1, k2, l1, l2 in SequenceMatcher(None, [t.role for t in left], [t.role for t in right], autojunk=False).get_opcodes():
+            if op == "equal":
+                out.extend(zip(left[k1:k2], right[l1:l2]))
+            else:
+                out.extend((t, None) for t in left[k1:k2])
+                out.extend((None, t) for t in right[l1:l2])
     return out
 
 
@@ -398,7 +376,13 @@ def _describe(values: list[float], digits: int = 1) -> dict[str, float]:
         "max": ordered[-1],
         "p90": ordered[min(len(ordered) - 1, int(len(ordered) * 0.9))],
     }
-    return {k: round(v, digits) if isinstance(v, float) else v for k, v in out.items()}
+    return {k: _number(v, digits) for k, v in out.items()}
+
+
+def _number(value: float, digits: int) -> float:
+    """``value`` rounded; a whole number as an int (a median of 343.0 is 343)."""
+    value = round(value, digits)
+    return int(value) if float(value).is_integer() else value
 
 
 def rejects_beside(path: str) -> Path | None:

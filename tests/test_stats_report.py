@@ -1,0 +1,179 @@
+"""augment stats: estimated tokens against --cutoff-len, characters, the share
+each chain changed, the near-duplicate similarity spread, distinct-n across
+languages, and histogram bins that show a distribution."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+
+import pytest
+from conftest import SAMPLES, run_cli
+
+from augment.conversation import ASSISTANT, SYSTEM, USER, Conversation, Turn
+from augment.corpus.report import bin_edges, histogram
+from augment.corpus.stats import Stats, conversation_tokens, estimate_tokens, tokens
+
+
+def _conv(*texts: str, system: str | None = None, name: str | None = None) -> Conversation:
+    turns = [Turn(SYSTEM, system)] if system else []
+    turns += [Turn(USER if i % 2 == 0 else ASSISTANT, t, name if i % 2 else None) for i, t in enumerate(texts)]
+    return Conversation(turns)
+
+
+def _write(path, records):
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def _figures(path, *args):
+    done = run_cli("stats", str(path), "--json", *args)
+    assert done.returncode == 0, done.stderr.decode()
+    return json.loads(done.stdout)
+
+
+# -- tokens -------------------------------------------------------------------------
+
+
+def test_token_estimate_counts_cjk_by_character_and_words_by_1_3():
+    assert estimate_tokens("你好，世界。") == 6  # four characters, two full-width marks
+    assert estimate_tokens("こんにちは") == 5
+    assert estimate_tokens("hello world") == pytest.approx(2.6)
+    assert estimate_tokens("Mira 说：好的") == pytest.approx(1.3 + 4)
+    assert estimate_tokens("  ... !!") == 0
+    # a conversation: its turns, the system prompt included, and 4 a turn for the template
+    assert conversation_tokens(_conv("word " * 10, "词" * 20, system="hi")) == 3 * 4 + 13 + 20 + 2
+
+
+def test_cutoff_counts_conversations_longer_than_the_cutoff(tmp_path):
+    # n words and "ok" in 2 turns: 2 × 4 + 1.3 × (n + 1) tokens, rounded up
+    lengths = {10: 23, 500: 660, 1000: 1310, 3000: 3910}
+    records = [{"conversations": [{"from": "human", "value": "word " * (n - 1) + "end"}, {"from": "gpt", "value": "ok"}]} for n in lengths]
+    path = _write(tmp_path / "long.jsonl", records)
+    figures = _figures(path, "--cutoff-len", "1000")["file"]
+    assert figures["tokens_per_conversation"]["max"] == 3910 and figures["tokens_per_conversation"]["min"] == 23
+    assert figures["cutoff_len"] == 1000 and figures["over_cutoff"] == 2 and figures["over_cutoff_rate"] == 0.5
+    assert _figures(path)["file"]["over_cutoff"] == 1  # the default, LLaMA-Factory's 2048
+    text = run_cli("stats", str(path), "--cutoff-len", "700").stdout.decode()
+    assert "over --cutoff-len 700: 2 (50.0%)" in text
+
+
+# -- characters ---------------------------------------------------------------------
+
+
+def test_conversations_and_turns_are_counted_per_character(tmp_path):
+    records = [
+        {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "name": "Tam", "content": "Eh."},
+                      {"role": "user", "content": "Ale?"}, {"role": "assistant", "name": "Tam", "content": "Aye."}]},
+        {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "name": "Tam", "content": "Eh."}]},
+        {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}]},
+    ]
+    path = _write(tmp_path / "named.jsonl", records)
+    figures = _figures(path, "--personas", str(tmp_path / "none"))["file"]
+    assert figures["by_character"] == {"Tam": {"conversations": 2, "turns": 3}, "(unnamed)": {"conversations": 1, "turns": 1}}
+
+
+def test_the_linked_persona_names_the_character():
+    figures = _figures(SAMPLES / "tavern.sharegpt.jsonl")["file"]  # ./personas holds Mira
+    assert list(figures["by_character"]) == ["Mira"] and figures["by_character"]["Mira"]["conversations"] == 12
+
+
+# -- diversity and similarity -------------------------------------------------------
+
+
+def test_distinct_n_is_comparable_between_chinese_and_english():
+    assert tokens("我爱你，我爱你") == ["我", "爱", "你", "我", "爱", "你"]
+    assert tokens("I love you, I love you") == ["i", "love", "you", "i", "love", "you"]
+    assert tokens("Mira说好") == ["mira", "说", "好"]
+    zh, en = Stats("zh"), Stats("en")
+    zh.add(_conv("我爱你，我爱你", "好。"))
+    en.add(_conv("I love you, I love you", "fine."))
+    for s in (zh, en):
+        assert s.distinct1 == pytest.approx(4 / 7, abs=1e-4) and s.distinct2 == pytest.approx(3 / 5, abs=1e-4)
+    assert list(zh.summary()["distinct_by_language"]) == ["zh"] and list(en.summary()["distinct_by_language"]) == ["en"]
+
+
+def test_similarity_spread_finds_the_near_duplicates():
+    s = Stats("x")
+    base = "the keeper of the drowned lantern pours a cider and counts the silver twice before the storm"
+    s.add(_conv(base, "aye"))
+    s.add(_conv(base.replace("twice", "thrice"), "aye"))
+    s.add(_conv("a completely different story about sailing ships far away in the cold north sea with whales", "no"))
+    sim = s.summary()["near_duplicate_similarity"]
+    assert sim["at_least_0.9"] == 0 and sim["max"] > 0.5 and sim["min"] < 0.2
+    assert sum(b["conversations"] for b in sim["histogram"]) == 3
+    s.add(_conv(base, "aye"))
+    assert s.summary()["near_duplicate_similarity"]["at_least_0.9"] == 2
+
+
+# -- changed share ------------------------------------------------------------------
+
+
+def test_the_share_each_chain_changed_is_measured_against_the_sources(tmp_path):
+    prov = {"source": {"file": "in.jsonl", "line": 1, "id": "a"}, "seed": 1, "model": None}
+    chain = [{"step": "synonym", "options": {}, "roles": ["user", "assistant"], "variants": 1, "variant": 0}]
+    words = "one two three four five six seven eight nine ten"
+    original = {"id": "a", "conversations": [{"from": "human", "value": words}, {"from": "gpt", "value": "yes"}], "provenance": {**prov, "chain": []}}
+    variant = {"id": "a", "conversations": [{"from": "human", "value": words.replace("two", "deux").replace("nine", "nein")}, {"from": "gpt", "value": "yes"}],
+               "provenance": {**prov, "chain": chain}}
+    figures = _figures(_write(tmp_path / "out.jsonl", [original, variant]))["file"]
+    # 2 of 10 words differ on each side, of 22 words in all: 4 / 22
+    assert figures["changed"]["synonym"]["mean"] == round(4 / 22, 3)
+    assert figures["changed"]["synonym"]["by_role"] == {"assistant": 0.0, "user": 0.2}
+    # without the original in the file, the source is read from --compare
+    source = _write(tmp_path / "in.jsonl", [{"id": "a", "conversations": original["conversations"]}])
+    alone = _write(tmp_path / "alone.jsonl", [variant])
+    figures = _figures(alone, "--compare", str(source))
+    assert figures["file"]["changed"]["synonym"]["by_role"]["user"] == 0.2 and figures["file"]["changed_without_source"] == 0
+
+
+# -- charts --------------------------------------------------------------------------
+
+
+def _shares(values, edges):
+    counts = [0] * len(edges)
+    for v in values:
+        counts[next((k for k in range(len(edges) - 1) if v < edges[k + 1]), len(edges) - 2 if v <= edges[-1] else len(edges) - 1)] += 1
+    return [c / len(values) for c in counts]
+
+
+def test_bins_show_a_skewed_distribution():
+    rng = random.Random(3)
+    lengths = [int(rng.lognormvariate(5, 1.2)) + 1 for _ in range(2000)]  # turn lengths: a long tail
+    edges, log = bin_edges(lengths)
+    assert log and max(_shares(lengths, edges)) < 0.25
+    naive_step = (max(lengths) - min(lengths)) / 12
+    assert sum(1 for v in lengths if v < min(lengths) + naive_step) / len(lengths) > 0.8  # what equal bins would show
+    outlier = [rng.randint(100, 200) for _ in range(999)] + [100000]
+    edges, log = bin_edges(outlier)
+    assert not log and max(_shares(outlier, edges)) < 0.2 and edges[-1] <= 210  # the outlier is in the overflow bar
+    assert bin_edges([4, 5, 6, 6, 10])[0] == [4, 5, 6, 7, 8, 9, 10, 11]  # one bar a value for small counts
+    assert bin_edges([7, 7, 7])[0] == [7, 8]
+
+
+def test_chart_labels_stay_inside_the_chart():
+    rng = random.Random(1)
+    values = [int(rng.lognormvariate(7, 1.5)) for _ in range(500)]
+    svg = histogram([("a", values), ("b", values[:100])], "tokens", marker=(2048, "cutoff"))
+    width = int(re.search(r'width="(\d+)"', svg).group(1))
+    for x, anchor, label in re.findall(r'<text x="([\d.]+)"[^>]*text-anchor="(\w+)"[^>]*>([^<]*)<', svg):
+        half = 3.5 * len(label)
+        left, right = {"start": (0, 2 * half), "middle": (half, half), "end": (2 * half, 0)}[anchor]
+        assert float(x) - left >= 0 and float(x) + right <= width, label
+    assert "(log scale)" in svg and "&gt; " in svg  # the tail's bar
+
+
+def test_html_report_has_the_new_sections_and_json_keeps_up(tmp_path):
+    page = tmp_path / "report.html"
+    zh = SAMPLES / "wuxia.sharegpt.jsonl"
+    done = run_cli("stats", str(zh), "--compare", str(SAMPLES / "tavern.sharegpt.jsonl"), "--html", str(page), "--cutoff-len", "300")
+    assert done.returncode == 0, done.stderr.decode()
+    text = page.read_text(encoding="utf-8")
+    for needle in ("estimated tokens per conversation", "cutoff 300", "Characters", "highest similarity", "How it is counted", "default-src 'none'"):
+        assert needle in text, needle
+    assert "<script" not in text
+    figures = _figures(zh, "--cutoff-len", "300")["file"]
+    for key in ("tokens_per_conversation", "over_cutoff", "by_character", "distinct_by_language", "near_duplicate_similarity"):
+        assert key in figures
+    assert figures["distinct_by_language"]["zh"]["words"] > 0

@@ -59,12 +59,16 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "Dropped": ("augment.engine.fate", "Dropped"),
     "Skipped": ("augment.engine.fate", "Skipped"),
     "Failed": ("augment.engine.fate", "Failed"),
+    "Restored": ("augment.engine.fate", "Restored"),
     "Filter": ("augment.engine.filters", "Filter"),
     "FilterContext": ("augment.engine.filters", "FilterContext"),
     # protected spans and languages
     "Protector": ("augment.engine.protect", "Protector"),
     "ALL_SPANS": ("augment.engine.protect", "ALL"),
     "detect_language": ("augment.engine.languages", "detect"),
+    "is_word": ("augment.engine.dictionary", "is_word"),
+    "wordnet_folder": ("augment.engine.dictionary", "wordnet_folder"),
+    "cache_folder": ("augment.engine.dictionary", "cache_folder"),
     # characters
     "Persona": ("augment.corpus.personas", "Persona"),
     "PersonaImporter": ("augment.corpus.personas", "PersonaImporter"),

@@ -6,6 +6,8 @@ corpus only from an ``nltk_data`` folder that no other user can write. So the
 files are copied once (a few MB, in well under a second) into a private folder
 with ``lexnames`` added: ``$AUGMENT_CACHE`` or ``~/.cache/augment``. Nothing is
 downloaded. ``AUGMENT_WORDNET`` points at another WordNet 3.0 folder.
+
+The core's plain word list (``augment.is_word``) reads the same files without NLTK.
 """
 
 from __future__ import annotations
@@ -17,10 +19,7 @@ import warnings
 from functools import lru_cache
 from pathlib import Path
 
-from augment import AugmentError
-
-SOURCES = ("/usr/share/wordnet",)
-NEEDED = ("data.noun", "data.verb", "data.adj", "data.adv", "index.noun", "index.verb", "index.adj", "index.adv")
+from augment import cache_folder, wordnet_folder
 
 # The 45 lexicographer files, in the order of WordNet's lexnames(5WN): name, part of speech number.
 LEXNAMES = (
@@ -36,24 +35,12 @@ LEXNAMES = (
     ("verb.emotion", 2), ("verb.motion", 2), ("verb.perception", 2), ("verb.possession", 2),
     ("verb.social", 2), ("verb.stative", 2), ("verb.weather", 2), ("adj.ppl", 3),
 )
-INSTALL_HINT = (
-    "WordNet 3.0 is not installed: run 'make setup' (it installs Debian's wordnet-base and "
-    "wordnet-sense-index), or 'apt-get install wordnet-base wordnet-sense-index', or point "
-    "AUGMENT_WORDNET at a WordNet 3.0 dict folder"
-)
-
-
 def _source() -> Path:
-    candidates = [os.environ.get("AUGMENT_WORDNET"), *SOURCES]
-    for folder in candidates:
-        if folder and all((Path(folder) / name).is_file() for name in NEEDED):
-            return Path(folder)
-    raise AugmentError(INSTALL_HINT)
+    return wordnet_folder()
 
 
 def _cache() -> Path:
-    base = os.environ.get("AUGMENT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "augment")
-    return Path(base) / "nltk_data"
+    return cache_folder() / "nltk_data"
 
 
 def prepared() -> tuple[Path, Path]:

@@ -7,12 +7,16 @@ neither on the batch it was in nor on the worker that ran it.
 
 A step may change only the turns in its roles and in a language it handles;
 the engine checks that afterwards, along with protected spans and duplicates.
+A turn that lost a protected span is put back as it was (a :class:`Restored`
+fate says which span); the variant is kept with its other turns' changes, and
+dropped only when no changed turn is left.
 Every output carries provenance: the source, the seed, and the chain with each
 step's options and the variant taken.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import random
 from dataclasses import dataclass, field
@@ -20,9 +24,9 @@ from typing import Any
 
 from augment.conversation import Conversation
 from augment.engine.augmenters import Augmenter, StepContext
-from augment.engine.fate import Dropped, Failed, Fate, Kept, Skipped
+from augment.engine.fate import Dropped, Failed, Fate, Kept, Restored, Skipped
 from augment.engine.languages import turn_languages
-from augment.engine.protect import Protector
+from augment.engine.protect import Protector, record_names
 from augment.errors import AugmentError, VariantRejected
 
 
@@ -97,11 +101,11 @@ class Engine:
     def expand_batch(self, items: list[tuple[Conversation, int, Any]]) -> list[list[Fate]]:
         """For each ``(conversation, ordinal, persona)``: the original (when
         kept) and every surviving variant, plus what was dropped and why. The
-        persona's name and every speaker name are protected."""
+        persona's name, every speaker name and the words the record writes as
+        names are protected."""
         records = []
         for conv, ordinal, persona in items:
-            names = [t.name for t in conv.turns if t.name] + ([persona.name] if persona else [])
-            rec = _Record(conv, ordinal, self.protector.with_words(names), persona)
+            rec = _Record(conv, ordinal, self._record_protector(conv, persona), persona)
             rec.seen.add(conv.text_key())
             rec.current.append(_Branch(conv, [], ""))
             if self.keep_originals:
@@ -163,15 +167,19 @@ class Engine:
             if isinstance(child, Exception):
                 rec.outcomes.append(Failed(f"step {step.name} failed: {type(child).__name__}: {child}"))
                 continue
-            problem = _check(branch.conv, child, ctx, step.augmenter.rewrites)
+            problem, restored = _check(branch.conv, child, ctx, step.augmenter.rewrites)
             if problem:
                 rec.outcomes.append(Dropped(step.name, problem))
                 continue
+            if restored and child.text_key() == branch.conv.text_key():
+                rec.outcomes.append(Dropped(step.name, f"protected span {restored[0][1]} changed"))
+                continue  # every change was undone: nothing new
             key = child.text_key()
             if key in rec.seen:
                 rec.outcomes.append(Dropped(step.name, "identical to its source or to another variant"))
                 continue
             rec.seen.add(key)
+            rec.outcomes += [Restored(step.name, f"turn {i + 1} restored: protected span {span} changed") for i, span in restored]
             languages = branch.languages if branch.languages and len(child.turns) == len(branch.conv.turns) else None
             rec.current.append(_Branch(child, branch.chain + [{**described, "variant": variant}], vpath, languages))
 
@@ -182,7 +190,7 @@ class Engine:
         total = {"records": 0, "requests": 0, "prompt_tokens": 0}
         for ordinal, (conv, persona) in enumerate(conversations):
             total["records"] += 1
-            protector = self.protector.with_words(t.name for t in conv.turns if t.name)
+            protector = self._record_protector(conv, persona)
             multiplier = 1
             for index, step in enumerate(self.steps):
                 if step.asks_model:
@@ -194,6 +202,14 @@ class Engine:
                     total["prompt_tokens"] += multiplier * step.variants * tokens
                 multiplier *= step.variants
         return total
+
+    def _record_protector(self, conv: Conversation, persona: Any) -> Protector:
+        """The run's protector, also guarding the record's names: speakers, the
+        persona, and the words the record writes as names anywhere (so a name
+        is a name at the start of a line too)."""
+        names = [t.name for t in conv.turns if t.name] + ([persona.name] if persona else [])
+        names += sorted(record_names(t.content for t in conv.turns))
+        return self.protector.with_words(names)
 
     def _provenance(self, conv: Conversation, chain: list[dict[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {"source": _source(conv), "seed": self.seed, "chain": chain, "model": self.model if chain else None}
@@ -221,15 +237,27 @@ def _source(conv: Conversation) -> dict[str, Any]:
     return out
 
 
-def _check(before: Conversation, after: Conversation, ctx: StepContext, rewrites: frozenset[str]) -> str | None:
-    """Why ``after`` may not be kept, or None: a turn changed that the step may
-    not touch, or a protected span lost from a turn it changed."""
+def _check(before: Conversation, after: Conversation, ctx: StepContext, rewrites: frozenset[str]) -> tuple[str | None, list[tuple[int, str]]]:
+    """Why ``after`` may not be kept (a turn changed that the step may not
+    touch), or None; and the turns put back as they were in ``after`` because
+    they lost a protected span: ``(index, span quoted)``."""
+    restored = []
     for i, (old, new) in enumerate(zip(before.turns, after.turns)):
         if old == new:
             continue
         if i not in ctx.turns:
-            return f"changed turn {i + 1}, which this step may not touch"
+            return f"changed turn {i + 1}, which this step may not touch", []
         lost = ctx.protector.missing(old.content, new.content, rewrites)
         if lost:
-            return f"protected span {lost[0]!r} changed"
-    return None
+            after.turns[i] = copy.deepcopy(old)
+            restored.append((i, _quote(lost[0])))
+    return None, restored
+
+
+#: Characters of a span quoted in a reason.
+QUOTE_LIMIT = 60
+
+
+def _quote(span: str) -> str:
+    """``span`` as a reason quotes it: repr, at most ``QUOTE_LIMIT`` characters of it."""
+    return repr(span if len(span) <= QUOTE_LIMIT else span[: QUOTE_LIMIT - 1] + "…")

@@ -2,7 +2,8 @@
 
 The engine gives each input record a list of fates: the conversations to
 write (:class:`Kept`), the variants a step did not make (:class:`Dropped`),
-the turns a step passed over (:class:`Skipped`), and what rejects the record
+the turns a step passed over (:class:`Skipped`) or whose change was undone
+(:class:`Restored`, a kind of Skipped), and what rejects the record
 (:class:`Failed`). The run counts them, filters and writes the kept ones, and
 sends the failed ones to the rejects file; nothing else describes a fate.
 """
@@ -42,10 +43,19 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class Restored(Skipped):
+    """A turn put back as it was in a variant that is kept: the step lost a
+    protected span in it (the reason names the span). Counted with the
+    skipped turns; the other turns keep their changes."""
+
+    turns: int = 1
+
+
+@dataclass(frozen=True)
 class Failed:
     """Why the record is rejected: unreadable, undecodable, or a step raised."""
 
     reason: str
 
 
-Fate = Union[Kept, Dropped, Skipped, Failed]
+Fate = Union[Kept, Dropped, Skipped, Restored, Failed]

@@ -1,39 +1,117 @@
-"""Which language each turn is in, decided with langdetect (seeded).
+"""Which language each turn is in: by script first, then langdetect (seeded).
+
+A turn's language is the one of its dominant script. Letters are counted by
+script, a CJK character weighing three Latin letters (about a word against a
+few letters), so ``解释成语“Painting the town red”的意思`` is Chinese although
+it holds more Latin letters than Han characters: CJK text is told zh, ja or ko
+by the script alone, at any length. Latin (and other alphabetic) text goes to
+langdetect, with the text of other scripts left out. langdetect misreads short
+English prompts ("Define entropy." is fr to it, "Pretend you are a pirate
+captain." ro): when it says a Latin-script text is not English, the text is
+English after all if nearly all its words are English words (WordNet's list)
+and one of them is an English function word (see ``english_evidence``).
 
 Short turns ("ok", "*nods*") are unreliable on their own, so a conversation
 gets one language from all its dialogue text, and only turns long enough to
-judge alone may differ from it. Codes are ISO 639-1 (``zh-cn`` becomes ``zh``).
+judge alone, or written mostly in CJK, may differ from it. Codes are ISO
+639-1 (``zh-cn`` becomes ``zh``).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections import Counter
 from functools import lru_cache
 
 from augment.conversation import SYSTEM, Conversation
 
-#: Turns at least this long (in letters) are judged on their own.
+#: Turns at least this long (in letters, CJK counting four) are judged on their own.
 LONG_TURN = 40
+#: A CJK character weighs this many Latin letters when scripts are compared.
+CJK_WEIGHT = 3
 _LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
 # Spans that are not prose (actions are prose, but names and placeholders are not).
-_NOISE = re.compile(r"\{\{[^{}]*\}\}|<USER>|<BOT>|https?://\S+|\S+@\S+")
-
+_NOISE = re.compile(r"\{\{[^{}]*\}\}|<USER>|<BOT>|https?://\S+|\S+@\S+|```.*?(?:```|\Z)|`[^`\n]+`", re.S)
 
 # Han, kana and hangul carry a word or a syllable each, and their scripts are
 # told apart easily: a few of them are worth as much as a Latin word.
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-
-
+_CJK = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
-_HANGUL = re.compile(r"[\uac00-\ud7af]")
+_HANGUL = re.compile(r"[\u1100-\u11ff\uac00-\ud7af]")
+#: Any letter of a script other than Latin.
+_NOT_LATIN_LETTER = re.compile(r"[^\W\d_a-zA-Z\u00c0-\u024f\u1e00-\u1eff]")
+
+LATIN = "latin"
+CJK = "cjk"
+
+#: English function words: frequent, short, and rare as words of other languages.
+ENGLISH_FUNCTION_WORDS = frozenset(
+    """a an the of to in on at by for from with about into onto over under after before between through
+    and or but if so than that this these those what which who whom whose how why when where whether
+    is are was were be been being am do does did have has had will would shall should can could may might
+    must not no i me my mine myself you your yours yourself he him his himself she her hers herself it its
+    itself we us our ours they them their theirs there here some any all each every please yes""".split()
+)
+#: Function words of other Latin-script languages that English does not use
+#: ("de", "la", "und" ...): a text full of them is not English, whatever its names.
+FOREIGN_FUNCTION_WORDS = frozenset(
+    """le la les des du un une et est sont dans pour pas avec sur qui que je tu il elle nous vous ils au aux ce cette
+    el los las y es en por con para una uno del al lo se su sus como pero muy más está
+    il lo gli della delle di che non è sono per con una nel sul
+    o os um uma não são com para do da dos das em
+    der die das und ist nicht ein eine mit von zu den dem sich auch auf für ich du er sie wir
+    het een van en niet zijn ik je ook
+    och att är det som för på inte jag""".split()
+) - ENGLISH_FUNCTION_WORDS
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 
-def _cjk_script(text: str) -> str | None:
+def script_of(ch: str) -> str | None:
+    """The script of a letter: ``latin``, ``cjk``, or another script's name
+    (``cyrillic``, ``greek`` ...); None for anything that is not a letter."""
+    if not ch.isalpha():
+        return None
+    code = ord(ch)
+    if code < 0x250 or 0x1E00 <= code <= 0x1EFF:
+        return LATIN
+    if _CJK.match(ch):
+        return CJK
+    try:
+        return unicodedata.name(ch).split()[0].lower()
+    except ValueError:
+        return None
+
+
+def script_weights(text: str) -> Counter:
+    """How much of ``text`` each script holds: letters, CJK characters weighing ``CJK_WEIGHT``."""
+    letters = len(_LETTERS.findall(text))
+    if not _NOT_LATIN_LETTER.search(text):
+        return Counter({LATIN: letters} if letters else {})
+    weights: Counter = Counter()
+    for ch in _NOT_LATIN_LETTER.findall(text):
+        script = script_of(ch)
+        if script:
+            weights[script] += 1
+    weights[LATIN] = letters - sum(weights.values())
+    if weights[CJK]:
+        weights[CJK] *= CJK_WEIGHT
+    return +weights
+
+
+def dominant_script(text: str) -> str | None:
+    """The script most of ``text`` is written in (None: no letters)."""
+    if not _NOT_LATIN_LETTER.search(text):
+        return LATIN if _LETTERS.search(text) else None
+    weights = script_weights(text)
+    if not weights:
+        return None
+    return max(sorted(weights), key=lambda s: weights[s])
+
+
+def _cjk_language(text: str) -> str:
     """zh, ja or ko for text written mostly in CJK scripts, told by the script
     itself: langdetect is unsure of short Chinese lines (it says ko or ja)."""
-    cjk = len(_CJK.findall(text))
-    if not cjk or cjk < len(_LETTERS.findall(text)) / 2:
-        return None
     if _HANGUL.search(text):
         return "ko"
     if _KANA.search(text):
@@ -46,6 +124,39 @@ def _letters(text: str) -> int:
     return len(_LETTERS.findall(text)) + 3 * len(_CJK.findall(text))
 
 
+def english_evidence(text: str) -> bool | None:
+    """True when ``text`` reads as English by its words: at least 80% of its
+    words are English words (WordNet's, with inflections, or function words),
+    one of them an English function word (or the text has three words at
+    most), and it holds no more function words of another language than of
+    English. Capitalised words after the first are left out (names, and
+    openers of later sentences). None: no word list (WordNet missing)."""
+    try:
+        from augment.engine.dictionary import is_word
+    except ImportError:
+        return None
+    words = _WORD.findall(text)
+    plain = [w for i, w in enumerate(words) if i == 0 or not w[0].isupper()]
+    if not plain:
+        return False
+    english = sum(w.lower().replace("’", "'").partition("'")[0] in ENGLISH_FUNCTION_WORDS for w in plain)
+    foreign = sum(w.lower() in FOREIGN_FUNCTION_WORDS for w in plain)
+    known = 0
+    for w in plain:
+        low = w.lower().replace("’", "'")
+        base, _, ending = low.partition("'")
+        if low in ENGLISH_FUNCTION_WORDS or base in ENGLISH_FUNCTION_WORDS or ending == "t":
+            known += 1  # "you're", "I'm", "can't", "shouldn't"
+            continue
+        found = is_word(base)
+        if found is None:
+            return None
+        known += found
+    if foreign > english:
+        return False
+    return known >= 0.8 * len(plain) and (english >= 1 or len(plain) <= 3)
+
+
 @lru_cache(maxsize=4096)  # turns recur (variants, repeated lines); whole dialogues don't
 def detect(text: str) -> str | None:
     """The language of ``text``, or None when there is nothing to judge (cached)."""
@@ -56,17 +167,22 @@ def _detect_text(text: str) -> str | None:
     text = _NOISE.sub(" ", text)
     if _letters(text) < 3:
         return None
-    script = _cjk_script(text)
-    if script:
-        return script
+    script = dominant_script(text)
+    if script == CJK:
+        return _cjk_language(text)
+    if script == LATIN and _NOT_LATIN_LETTER.search(text):
+        # judge the Latin text alone: a Chinese name in an English line is not Chinese
+        text = "".join(ch if not ch.isalpha() or script_of(ch) == LATIN else " " for ch in text)
     from langdetect import DetectorFactory, LangDetectException, detect as _detect
 
     DetectorFactory.seed = 0
     try:
-        code = _detect(text)
+        code = _detect(text).split("-")[0]
     except LangDetectException:
         return None
-    return code.split("-")[0]
+    if code != "en" and script == LATIN and english_evidence(text):
+        return "en"
+    return code
 
 
 def turn_languages(conv: Conversation) -> list[str | None]:
@@ -76,7 +192,7 @@ def turn_languages(conv: Conversation) -> list[str | None]:
     overall = _detect_text(dialogue) if dialogue.strip() else None
     out: list[str | None] = []
     for turn in conv.turns:
-        if _letters(turn.content) >= LONG_TURN:
+        if _letters(turn.content) >= LONG_TURN or dominant_script(_NOISE.sub(" ", turn.content)) == CJK:
             out.append(detect(turn.content) or overall)
         else:
             out.append(overall if turn.role != SYSTEM else detect(turn.content) or overall)

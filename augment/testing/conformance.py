@@ -18,7 +18,7 @@ from augment.engine.augmenters import Augmenter
 from augment.conversation import ASSISTANT, SYSTEM, USER, Conversation, Location
 from augment.engine.augmenters import Resources
 from augment.engine.chain import Engine, Step
-from augment.engine.fate import Dropped, Failed, Fate, Kept, Skipped
+from augment.engine.fate import Dropped, Failed, Fate, Kept, Restored, Skipped
 from augment.errors import Unrepresentable
 from augment.engine.filters import Filter, FilterContext
 from augment.dataio.formats import Format
@@ -104,7 +104,7 @@ def check_augmenter(
         for o in row:
             if isinstance(o, Failed):
                 failures.append(f"raised on a test conversation: {o.reason}")
-            elif isinstance(o, Dropped) and "protected span" in o.reason:
+            elif isinstance(o, (Dropped, Restored)) and "protected span" in o.reason:
                 failures.append(f"broke a protected span: {o.reason}")
             elif isinstance(o, Dropped) and "may not touch" in o.reason:
                 failures.append(f"changed a turn it was not given: {o.reason}")

@@ -46,6 +46,11 @@ demo: setup
 	$(BIN)/augment convert samples/cards/hale.card.png --to sharegpt --greeting insert-user -o $(OUT)/st/hale.jsonl
 	$(BIN)/augment run $(OUT)/st/chats.jsonl -o $(OUT)/st/chats.more.jsonl --seed 7 typos --rate 0.1 --variants 2 synonym --rate 0.15 near-duplicates
 	$(BIN)/augment convert samples/sillytavern --swipes dpo --to sharegpt --repair -o $(OUT)/st/pairs.jsonl
+	$(BIN)/augment generate samples/templates/npc_quest.jinja --n 200 --seed 7 -o $(OUT)/npc_quest.sharegpt.jsonl
+	$(BIN)/augment generate samples/templates/support_zh.jinja --n 100 --seed 7 --to openai -o $(OUT)/support_zh.openai.jsonl
+	$(BIN)/augment convert samples/novel/lantern.en.txt --from novel --as Mira --to sharegpt -o $(OUT)/lantern.sharegpt.jsonl
+	$(BIN)/augment convert samples/novel/fengxue.zh.txt --from novel --as 李掌柜 --to sharegpt --repair -o $(OUT)/fengxue.sharegpt.jsonl
+	$(BIN)/augment run samples/wuxia.sharegpt.jsonl -o $(OUT)/wuxia.restructured.jsonl --seed 3 restructure --variants 2
 	$(BIN)/augment stats $(OUT)/tavern.paraphrased.jsonl --compare samples/tavern.sharegpt.jsonl --html $(OUT)/report.html
 	@echo "outputs, dataset_info.json, the dataset card (README.md) and report.html are in $(OUT)/"
 

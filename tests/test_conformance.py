@@ -47,7 +47,7 @@ def test_builtin_model_augmenters_conform_through_the_scripted_server(name):
 
 def test_every_builtin_augmenter_is_checked():
     model_steps = {n.replace("-model", "") for n in MODEL_OPTIONS}
-    assert set(builtin("augmenters")) <= model_steps | {"typos", "synonym", "backtranslate"}
+    assert set(builtin("augmenters")) <= model_steps | {"typos", "synonym", "backtranslate", "restructure"}
     assert {"dialogue-extension", "scene-transfer", "style-transfer", "new-dialogue"} <= set(builtin("augmenters"))
 
 

@@ -133,7 +133,7 @@ def test_unknown_names_say_what_is_known():
     try:
         reg.format("parquet")
     except Exception as exc:
-        assert str(exc) == "unknown format 'parquet' (known: alpaca, card, openai, script, sharegpt, sillytavern)"
+        assert str(exc) == "unknown format 'parquet' (known: alpaca, card, novel, openai, script, sharegpt, sillytavern)"
     else:
         raise AssertionError("expected an error")
     assert issubclass(PluginError, Exception)

@@ -14,6 +14,7 @@ from augment import __version__
 from augment.cli.chains import filter_, run
 from augment.cli.commands import convert, validate
 from augment.cli.corpus import review, split, stats
+from augment.cli.generate import generate
 from augment.cli.listing import augmenters, filters, formats, plugins
 from augment.cli.personas import personas_group
 
@@ -30,7 +31,7 @@ def main() -> None:
     """
 
 
-for command in (convert, validate, run, filter_, plugins, formats, augmenters, filters, personas_group, split, stats, review):
+for command in (convert, validate, run, filter_, plugins, formats, augmenters, filters, personas_group, split, stats, review, generate):
     main.add_command(command)
 
 

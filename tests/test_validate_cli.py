@@ -349,7 +349,7 @@ def test_script_as_without_script_input_is_a_usage_error(repo):
     result = invoke(["validate", TAVERN, "--as", "Mira"])
 
     assert result.exit_code == 1
-    assert result.stderr == "Error: --as applies to script input: add --from script or use a .txt file\n"
+    assert result.stderr == "Error: --as applies to script or novel input: add --from script or use a .txt file\n"
 
 
 def test_repaired_script_validates_clean_and_keeps_names_inline_when_merged(repo, tmp_path):

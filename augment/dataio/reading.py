@@ -89,7 +89,7 @@ class Reader:
         taken = {k: v for k, v in self._given.items() if k in fmt.options}
         if strict and len(taken) < len(self._given):
             missing = sorted(set(self._given) - set(taken))
-            takers = sorted(f.name for f in self.formats.values() if any(k in f.options for k in missing))
+            takers = sorted((f.name for f in self.formats.values() if any(k in f.options for k in missing)), key=lambda n: (not self.formats[n].suffixes, n))
             flags = ", ".join("--" + ("as" if k == "speaker" else k.replace("_", "-")) for k in missing)
             suffixes = [sfx for name in takers for sfx in self.formats[name].suffixes]
             where = f"use a {suffixes[0]} file" if suffixes else "name a file of that format"

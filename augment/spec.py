@@ -48,6 +48,8 @@ class RunSpec:
     #: The safety gate (the ``safety`` filter) runs first unless turned off
     #: with --no-safety, which is recorded in provenance and the dataset card.
     safety: bool = True
+    #: A model that judges the safety gate's borderline records (--judge-model).
+    judge: ModelSettings | None = None
     #: The model for steps that ask one (None: no step may).
     model: ModelSettings | None = None
     seed: int = 0

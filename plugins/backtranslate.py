@@ -5,9 +5,11 @@ pivots offered are the installed Apertium pairs that go both ways). With
 ``--model``, the run's language model translates instead, from and to any
 language (two requests per conversation). A whole
 batch of turns goes through one Apertium pipeline per direction, one line per
-line of text. Protected spans are swapped for placeholders that Apertium
-passes through untouched, and put back afterwards; a line whose placeholders
-did not survive keeps its original text.
+line of text. Protected spans are found in the whole turn (a fenced code
+block spans lines, and a turn's script is the whole turn's), swapped for
+placeholders that Apertium passes through untouched, and put back afterwards;
+a line whose placeholders did not survive keeps its original text, and a line
+that is all protected (code) is not sent at all.
 """
 
 from __future__ import annotations
@@ -137,21 +139,64 @@ class BackTranslate(LLMAugmenter):
         requests, tokens = super().estimate(conversation, context)
         return 2 * requests, 2 * tokens  # there and back
 
+    def _pivot(self) -> tuple[str, str | None]:
+        """The pivot as the prompt names it ("Spanish" for spa or es), and its
+        ISO 639-1 code when known."""
+        from augment import LANGUAGE_NAMES
+
+        via = self.values["via"].strip()
+        code = ISO1.get(via.lower(), via.lower() if via.lower() in LANGUAGE_NAMES else None)
+        if code is None:
+            code = next((c for c, name in LANGUAGE_NAMES.items() if name.lower() == via.lower()), None)
+        return (LANGUAGE_NAMES.get(code, via) if code else via), code
+
+    def schema(self, conversation, context):
+        from augment import schema_object, schema_string_array
+
+        return schema_object({"turns": schema_string_array(len(context.turns))})
+
     def messages(self, conversation, context):
         masked = [_mask(conversation.turns[i].content, context)[0] for i in sorted(context.turns)]
-        return self.prompt().render(target=self.values["via"], texts=masked, count=str(len(masked)))
+        return self._translation(masked, self._pivot()[0], self.schema(conversation, context))
 
-    def _one(self, conversation: Conversation, context: StepContext) -> Conversation:
+    def _translation(self, texts: list[str], target: str, schema) -> list[dict[str, str]]:
+        from augment import schema_text
+        from augment import SCHEMA_NOTE
+
+        messages = self.prompt().render(target=target, texts=texts, count=str(len(texts)), schema=schema_text(schema))
+        if "$schema" not in self.prompt().text:
+            messages[-1] = {**messages[-1], "content": messages[-1]["content"] + SCHEMA_NOTE + schema_text(schema)}
+        return messages
+
+    async def run_one(self, conversation: Conversation, context: StepContext) -> Conversation:
+        from augment import RequestRefused
+
+        assert self.client is not None
         indices = sorted(context.turns)
         masked = [_mask(conversation.turns[i].content, context) for i in indices]
-        source = language_name(context.language)
+        _, per_turn = self.expected_languages(conversation, context)
+        source = [per_turn[i] for i in indices]
+        target = self._pivot()[0]
+        schema = self.schema(conversation, context)
 
-        def texts(answer):
+        def there_texts(answer):
             return string_list(answer, "turns", len(indices))
 
-        there = self.ask(self.prompt().render(target=self.values["via"], texts=[m for m, _ in masked], count=str(len(indices))), context.seed, texts)
-        back = self.ask(self.prompt().render(target=source, texts=there, count=str(len(indices))), context.seed + 1000, texts)
-        self.check_language(back, context)
+        def back_texts(answer):
+            texts = string_list(answer, "turns", len(indices))
+            self.check_language(texts, context, source)  # each turn back in its own language, else asked again
+            return texts
+
+        first = self._translation([m for m, _ in masked], target, schema)
+        over = self.client.overflow(first)
+        if over is not None:  # nothing to leave out: every text is translated
+            with self.client._lock:
+                self.client.usage.too_long += 1
+            where = f" for {conversation.location}" if conversation.location is not None else ""
+            raise RequestRefused(f"the prompt{where} does not fit the model's context: {over[0]} tokens with --max-tokens {self.client.settings.max_tokens}, the context holds {over[1]}; not sent")
+        there = await self.ask_async(first, context.seed, there_texts, schema)
+        back_to = language_name(next((lang for lang in source if lang), context.language))
+        back = await self.ask_async(self._translation(there, back_to, schema), context.seed + 1000, back_texts, schema)
         out = conversation.copy()
         for i, (line, spans), text in zip(indices, masked, back):
             restored = _unmask(text, spans, None)
@@ -170,9 +215,8 @@ class BackTranslate(LLMAugmenter):
             plan = []
             for t in sorted(ctx.turns):
                 parts = []
-                for line in conv.turns[t].content.split("\n"):
-                    masked, spans = _mask(line, ctx)
-                    if not any(c.isalpha() for c in masked.replace("QZX", "")):
+                for masked, line, spans in _masked_lines(conv.turns[t].content, ctx):
+                    if not any(c.isalpha() for c in _PLACEHOLDERS.sub("", masked)):
                         parts.append((None, line, spans))
                         continue
                     if masked not in index:
@@ -205,6 +249,34 @@ def _mask(line: str, ctx: StepContext) -> tuple[str, list[str]]:
         else:
             pieces.append(piece)
     return "".join(pieces), spans
+
+
+_PLACEHOLDERS = re.compile(r"QZX[A-Z]+")
+
+
+def _masked_lines(text: str, ctx: StepContext) -> list[tuple[str, str, list[str]]]:
+    """``text`` cut into lines, protected spans masked: ``(masked line, original
+    text, spans)`` for each. Spans are found in the whole text, so a span
+    across lines (a code block) is one placeholder on one masked line."""
+    out: list[tuple[str, str, list[str]]] = []
+    masked: list[str] = []
+    original: list[str] = []
+    spans: list[str] = []
+    for piece, protected in ctx.protector.segments(text):
+        if protected:
+            masked.append(_placeholder(len(spans)))
+            original.append(piece)
+            spans.append(piece)
+            continue
+        lines = piece.split("\n")
+        for k, line in enumerate(lines):
+            if k:
+                out.append(("".join(masked), "".join(original), spans))
+                masked, original, spans = [], [], []
+            masked.append(line)
+            original.append(line)
+    out.append(("".join(masked), "".join(original), spans))
+    return out
 
 
 def _unmask(text: str, spans: list[str], original: str | None):

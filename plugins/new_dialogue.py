@@ -11,6 +11,7 @@ from typing import Any
 
 import augment
 from augment import ALL_SPANS, ASSISTANT, LLM_OPTIONS, SYSTEM, USER, Conversation, LLMAugmenter, Option, StepContext, Turn, UsageError, VariantRejected, between, character, dialogue_json, language_name, role_list
+from augment import schema_object, schema_turns_array
 
 WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -48,6 +49,7 @@ class NewDialogue(LLMAugmenter):
     roles = (USER, ASSISTANT)
     template = "new_dialogue.txt"
     rewrites = ALL_SPANS  # all new text: no span of the example has to survive
+    trims_history = True  # a shorter example is still an example
     options = (
         Option("situations", str, None, "a file of situations, one per line"),
         Option("axes", str, None, "axes to combine: 'mood=tired,cheerful; place=harbor,market; request=a room,a loan'"),
@@ -72,18 +74,23 @@ class NewDialogue(LLMAugmenter):
         return self.situation_list[context.seed % len(self.situation_list)]
 
     def variables(self, conversation, context, persona) -> dict[str, Any]:
+        language, _ = self.expected_languages(conversation, context)
         return {
             "character": character(conversation, persona),
             "example": dialogue_json(conversation),
             "situation": self.situation(context),
             "turns": str(self.values["turns"]),
-            "language": language_name(context.language),
+            "language": language_name(language),
         }
+
+    def schema(self, conversation, context) -> dict[str, Any]:
+        return schema_object({"turns": schema_turns_array(self.values["turns"], [USER, ASSISTANT])})
 
     def read(self, answer: dict[str, Any], conversation: Conversation, context: StepContext) -> Conversation:
         pairs = role_list(answer, self.values["turns"], USER)
         texts = [text for _, text in pairs]
-        self.check_language(texts, context)
+        language, _ = self.expected_languages(conversation, context)
+        self.check_language(texts, context, language)
         example = "\n".join(t.content for t in conversation.dialogue)
         score = overlap("\n".join(texts), example)
         if score > self.values["max_overlap"]:

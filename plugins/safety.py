@@ -65,7 +65,7 @@ import unicodedata
 from typing import Any, Iterable
 
 import augment
-from augment import SYSTEM, Conversation, Filter, FilterContext
+from augment import parse_json, SYSTEM, Conversation, Filter, FilterContext
 
 # --- lexicons ---------------------------------------------------------------
 
@@ -456,6 +456,26 @@ def prepared(parts: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(where, _prepare(text)) for where, text in parts if text and not text.isspace()]
 
 
+#: Borderline: a sexual term beside a word that may mean a young person, or a
+#: minor signal beside a suggestive word. Only a judge model (--judge-model) looks at these.
+YOUTH = Lexicon(
+    {"teen", "teens", "high school", "highschool", "schoolgirl", "schoolboy", "young girl", "young boy", "youthful", "petite", "barely legal", "student", "students", "freshman"},
+    {"少女", "少年", "学生", "學生", "高中", "校服", "年轻女孩", "年輕女孩"},
+)
+SUGGESTIVE = Lexicon(
+    {"kiss", "kisses", "kissed", "kissing", "undress", "undressed", "undressing", "naked", "in bed", "into bed", "bedroom", "caress", "caressed", "seduce", "seduced", "seductive", "lingerie", "make out", "making out", "touch her", "touch him", "touched her", "touched him", "romantic", "lover", "lovers"},
+    {"亲吻", "親吻", "接吻", "脱衣", "脫衣", "床上", "抚摸", "撫摸", "诱惑", "誘惑", "恋人", "戀人", "暧昧", "曖昧"},
+)
+JUDGE_PROMPT = (
+    "You check role-play training data for a safety gate. Read the record's parts below. "
+    "Answer with one JSON object only: {\"sexualises_minor\": true or false, \"reason\": \"one short sentence\"}. "
+    "Answer true when the record is sexual, or romantic in a sexual way, AND any character in that content is under 18 "
+    "(a stated age, a school grade, or a clearly childlike description). Answer false otherwise."
+)
+#: The record's text shown to the judge, at most.
+JUDGE_CHARS = 6000
+
+
 class Safety(Filter):
     name = "safety"
     summary = "drop any record that combines sexual content with a minor (turns, system prompt, the linked persona's card)"
@@ -477,15 +497,38 @@ class Safety(Filter):
         parts = prepared(conversation_parts(conversation))
         card_sexual, card_minor = self._card(context.persona) if context.persona is not None else (None, None)
         sexual = _first_sexual(parts) or card_sexual  # most records have none: look for minors only then
+        judge = self.resources.client
         if sexual is None:
+            if judge is not None and (card_minor or _first_minor(parts)) and any(SUGGESTIVE.search(t) for _, t in parts):
+                return self._judged(judge, parts, context)
             return None
         minor = _first_minor(parts) or card_minor
         if minor is None:
+            if judge is not None and any(YOUTH.search(t) for _, t in parts):
+                return self._judged(judge, parts, context)
             return None
         kind, where = minor
         if where == sexual:
             return f"sexual content with a minor ({kind} and sexual term in {where})"
         return f"sexual content with a minor ({kind} in {where}; sexual term in {sexual})"
+
+
+    def _judged(self, judge: Any, parts: list[tuple[str, str]], context: FilterContext) -> str | None:
+        """A borderline record, put to the judge model (--judge-model). No
+        clear verdict rejects the record: the gate errs on that side."""
+        shown = "\n".join(f"[{where}] {text}" for where, text in parts)[:JUDGE_CHARS]
+        messages = [{"role": "system", "content": JUDGE_PROMPT}, {"role": "user", "content": shown}]
+        try:
+            verdict = parse_json(judge.complete(messages, seed=context.ordinal))
+        except Exception as exc:  # noqa: BLE001 - a judge that does not answer must not let a record through
+            return f"borderline, and the safety judge gave no verdict ({type(exc).__name__}: {str(exc)[:120]})"
+        flag = verdict.get("sexualises_minor") if isinstance(verdict, dict) else None
+        if flag is False:
+            return None
+        why = verdict.get("reason") if isinstance(verdict, dict) and isinstance(verdict.get("reason"), str) else ""
+        if flag is True:
+            return f"sexual content with a minor (judged by {judge.settings.model}: {why[:160]})"
+        return "borderline, and the safety judge's answer was not a verdict"
 
 
 @augment.hookimpl

@@ -7,6 +7,7 @@ from typing import Any
 
 import augment
 from augment import ASSISTANT, LLM_OPTIONS, SYSTEM, USER, Conversation, LLMAugmenter, Option, StepContext, VariantRejected, character, dialogue_json, language_name, string_list
+from augment import schema_object, schema_string_array, schema_string
 
 
 class SceneTransfer(LLMAugmenter):
@@ -39,28 +40,37 @@ class SceneTransfer(LLMAugmenter):
         return choices[context.seed % len(choices)]
 
     def variables(self, conversation, context, persona) -> dict[str, Any]:
+        language, _ = self.expected_languages(conversation, context)
         return {
-            "character": character(conversation, persona),
+            "character": character(conversation, persona, with_system=False),  # the system prompt has its own place
             "system": conversation.system or "(none)",
             "dialogue": dialogue_json(conversation),
             "scene": self.scene(conversation, context),
             "count": str(len(conversation.dialogue)),
-            "language": language_name(context.language),
+            "language": language_name(language),
         }
+
+    def schema(self, conversation, context) -> dict[str, Any]:
+        turns = schema_string_array(len(conversation.dialogue))
+        return schema_object({"system": schema_string(), "turns": turns}) if conversation.system is not None else schema_object({"turns": turns})
 
     def read(self, answer: dict[str, Any], conversation: Conversation, context: StepContext) -> Conversation:
         offset = 1 if conversation.system is not None else 0
         texts = string_list(answer, "turns", len(conversation.dialogue))
-        self.check_language(texts, context)
+        _, per_turn = self.expected_languages(conversation, context)
+        changed = [(i, text) for i, text in enumerate(texts, offset) if i in context.turns]
+        system = answer.get("system")
+        rewrite_system = offset and 0 in context.turns
+        if rewrite_system and (not isinstance(system, str) or not system.strip()):
+            raise VariantRejected("'system' must be the rewritten system prompt")
+        # each rewritten turn in its own turn's language (an English card over a Chinese chat stays so)
+        pairs = changed + ([(0, system.strip())] if rewrite_system else [])
+        self.check_language([t for _, t in pairs], context, [per_turn[i] for i, _ in pairs])
         out = conversation.copy()
-        for i, text in enumerate(texts, offset):
-            if i in context.turns:
-                self.check_spans(conversation.turns[i].content, text, context)
-                out.turns[i].content = text
-        if offset and 0 in context.turns:
-            system = answer.get("system")
-            if not isinstance(system, str) or not system.strip():
-                raise VariantRejected("'system' must be the rewritten system prompt")
+        for i, new in changed:
+            self.check_spans(conversation.turns[i].content, new, context)
+            out.turns[i].content = new
+        if rewrite_system:
             out.turns[0].content = system.strip()
         out.extra = {**out.extra, "scene": self.scene(conversation, context)}
         return out

@@ -8,7 +8,7 @@ import click
 
 from augment.cli.commands import finish
 from augment.cli.options import (
-    error_options, execute, label_of, model_options, model_settings, option, read_options, registry, reporter,
+    error_options, execute, judge_settings, label_of, model_options, safety_options, model_settings, option, read_options, registry, reporter,
     resume_options, source, user_errors, write_options,
 )
 from augment.cli.steps import FilterGroup, StepGroup
@@ -43,7 +43,7 @@ def _spec(o: dict, steps: list[StepSpec], filters: list[FilterSpec]) -> RunSpec:
         model=model_settings(o), seed=o.get("seed", 0), originals=o.get("originals", True), workers=o.get("workers", 1),
         batch_size=o.get("batch_size"), on_error=o["on_error"], rejects=o["rejects"], resume=o["resume"],
         expand_placeholders=o["expand_placeholders"], user_name=o["user_name"], personas_dir=o["personas_dir"],
-        protect=tuple(o.get("protect", ())), protect_regex=tuple(o.get("protect_regex", ())), safety=not o["no_safety"],
+        protect=tuple(o.get("protect", ())), protect_regex=tuple(o.get("protect_regex", ())), safety=not o["no_safety"], judge=judge_settings(o),
         command=tuple(sys.argv[1:]),
     )
 
@@ -56,6 +56,7 @@ def _spec(o: dict, steps: list[StepSpec], filters: list[FilterSpec]) -> RunSpec:
 @chain_options
 @model_options
 @error_options
+@safety_options
 @resume_options
 def run(**_):
     """Run a chain of augmenters over IN and write the results to -o.
@@ -114,6 +115,7 @@ def _dry_run(run_) -> None:
 @write_options
 @read_options
 @error_options
+@safety_options
 @resume_options
 def filter_(**_):
     """Run filters over IN and write what they keep to -o.

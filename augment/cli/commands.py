@@ -7,7 +7,7 @@ import sys
 import click
 
 from augment.cli.options import (
-    SectionedCommand, error_options, execute, label_of, nothing_written, option, read_options, registry,
+    SectionedCommand, error_options, execute, judge_settings, safety_options, label_of, nothing_written, option, read_options, registry,
     reporter, resume_options, source, user_errors, write_options,
 )
 from augment.dataio.streams import STDIO
@@ -39,6 +39,7 @@ def finish(spec: RunSpec, run, quiet: bool) -> None:
 @write_options
 @read_options
 @error_options
+@safety_options
 @resume_options
 def convert(**o):
     """Convert IN to another format, losing nothing.
@@ -52,7 +53,7 @@ def convert(**o):
         spec = RunSpec(
             source(o), o["output"], o["to"], o["greeting"], o["opener"], on_error=o["on_error"], rejects=o["rejects"],
             resume=o["resume"], expand_placeholders=o["expand_placeholders"], user_name=o["user_name"],
-            personas_dir=o["personas_dir"], safety=not o["no_safety"], command=tuple(sys.argv[1:]),
+            personas_dir=o["personas_dir"], safety=not o["no_safety"], judge=judge_settings(o), command=tuple(sys.argv[1:]),
         )
         run = prepare(spec, registry())
         run.report = reporter(o["quiet"])

@@ -91,8 +91,25 @@ def error_options(fn):
     return _add([
         option("--on-error", type=click.Choice(["fail", "skip"]), default="fail", show_default=True, section=s, help="Stop at the first bad record, or reject it and go on."),
         option("--rejects", type=click.Path(dir_okay=False), section=s, help="Where rejected records go with their reason (default with --on-error skip or filters: OUT.rejects.jsonl)."),
-        option("--no-safety", "no_safety", is_flag=True, section=s, help="Turn off the safety gate (sexual content involving minors is rejected by default); recorded in provenance and the dataset card."),
     ], fn)
+
+
+def safety_options(fn):
+    s = "Safety"
+    return _add([
+        option("--no-safety", "no_safety", is_flag=True, section=s, help="Turn off the safety gate (sexual content involving minors is rejected by default); recorded in provenance and the dataset card."),
+        option("--judge-model", metavar="MODEL", section=s, help="A litellm model that judges the gate's borderline records (a sexual term beside 'teen' or 'student', a minor beside a kiss); no verdict rejects."),
+        option("--judge-api-base", metavar="URL", section=s, help="The judge's OpenAI-compatible server."),
+        option("--judge-api-key-env", metavar="NAME", section=s, help="Environment variable holding the judge's API key."),
+    ], fn)
+
+
+def judge_settings(o: dict[str, Any]):
+    if not o.get("judge_model"):
+        return None
+    from augment.model.client import ModelSettings, cache_root
+
+    return ModelSettings(model=o["judge_model"], api_base=o["judge_api_base"], api_key_env=o["judge_api_key_env"], temperature=0.0, cache_dir=cache_root())
 
 
 def write_options(fn):
@@ -115,14 +132,20 @@ def model_options(fn):
     """The options of steps that ask a language model (through litellm)."""
     s = "Model"
     return _add([
-        option("--model", metavar="MODEL", section=s, help="litellm model string for model steps: openai/gpt-4o-mini, anthropic/..., openai/NAME with --api-base for a local server."),
-        option("--api-base", metavar="URL", section=s, help="An OpenAI-compatible server (vLLM, llama.cpp, Ollama): http://127.0.0.1:8000/v1."),
-        option("--api-key-env", metavar="NAME", section=s, help="Environment variable that holds the API key (default: the one litellm looks for)."),
+        option("--model", metavar="MODEL", section=s, help="litellm model string for model steps: openai/gpt-4o-mini, anthropic/..., openai/NAME with --api-base for a local server; with --router-config, a model_name of the config."),
+        option("--api-base", metavar="URL", multiple=True, section=s, help="An OpenAI-compatible server (vLLM, llama.cpp, Ollama): http://127.0.0.1:8000/v1. Repeat it to balance requests over several servers of the same model."),
+        option("--api-key-env", metavar="NAME", section=s, help="Environment variable that holds the key for --api-base (with a custom --api-base no other key is sent; without one, the provider's own variable)."),
+        option("--router-config", type=click.Path(exists=True, dir_okay=False), metavar="FILE", section=s, help="A litellm Router config (YAML or JSON, model_list) naming the endpoints; keys as api_key: os.environ/NAME."),
         option("--concurrency", type=click.IntRange(1, 256), default=8, show_default=True, section=s, help="Requests in flight at once."),
         option("--timeout", type=click.FloatRange(0.1), default=120.0, show_default=True, section=s, help="Seconds before a request is given up and retried."),
         option("--retries", type=click.IntRange(0, 20), default=4, show_default=True, section=s, help="Retries of a request after 429, 5xx, a timeout or an unreadable answer."),
+        option("--server-wait", type=click.FloatRange(0.0), default=30.0, show_default=True, metavar="SECONDS", section=s, help="How long a server that stopped answering (connection refused) is waited for before the run stops; one that never answered stops it within seconds."),
         option("--temperature", type=click.FloatRange(0.0, 2.0), default=0.8, show_default=True, section=s),
         option("--max-tokens", type=click.IntRange(16), default=1024, show_default=True, section=s, help="Longest answer asked for."),
+        option("--max-tokens-limit", type=click.IntRange(16), default=4096, show_default=True, section=s, help="An answer cut at --max-tokens is asked once more with this many, then dropped."),
+        option("--max-context", type=click.IntRange(256), metavar="TOKENS", section=s, help="The model's context window (prompt and answer), for servers litellm does not know: a prompt that cannot fit is shortened (oldest turns first, where the step allows) or not sent."),
+        option("--response-format", type=click.Choice(["auto", "json_schema", "json_object", "none"]), default="auto", show_default=True, section=s, help="Structured output: the answer's JSON schema as response_format (auto: what the provider supports, falling back if the server refuses)."),
+        option("--extra-body", metavar="JSON", section=s, help="Fields added to every request body, e.g. '{\"chat_template_kwargs\": {\"enable_thinking\": false}}'."),
         option("--max-cost", type=click.FloatRange(0.0), metavar="USD", section=s, help="Stop asking before the run could spend more than this."),
         option("--price-in", type=click.FloatRange(0.0), metavar="USD", section=s, help="Price per million prompt tokens (for models litellm has no price for)."),
         option("--price-out", type=click.FloatRange(0.0), metavar="USD", section=s, help="Price per million completion tokens."),
@@ -149,13 +172,27 @@ def source(o: dict[str, Any], input_path: str | None = None) -> Source:
 def model_settings(o: dict[str, Any]):
     if not o.get("model"):
         return None
+    import json
+
     from augment.model.client import ModelSettings, cache_root
 
+    extra_body = None
+    if o.get("extra_body"):
+        try:
+            extra_body = json.loads(o["extra_body"])
+        except ValueError as exc:
+            raise CommandLineError(f"--extra-body: not JSON ({exc.msg} at character {exc.pos + 1})") from None
+        if not isinstance(extra_body, dict):
+            raise CommandLineError("--extra-body: give a JSON object, e.g. '{\"chat_template_kwargs\": {\"enable_thinking\": false}}'")
+    bases = tuple(o.get("api_base") or ())
     cache = None if o["no_cache"] else Path(o["cache_dir"]) if o["cache_dir"] else cache_root()
     return ModelSettings(
-        model=o["model"], api_base=o["api_base"], api_key_env=o["api_key_env"], concurrency=o["concurrency"],
+        model=o["model"], api_base=bases[0] if len(bases) == 1 else bases or None, api_key_env=o["api_key_env"], concurrency=o["concurrency"],
         timeout=o["timeout"], retries=o["retries"], temperature=o["temperature"], max_tokens=o["max_tokens"],
         cache_dir=cache, max_cost=o["max_cost"], price_in=o["price_in"], price_out=o["price_out"],
+        max_tokens_limit=max(o.get("max_tokens_limit") or 4096, o["max_tokens"]), max_context=o.get("max_context"),
+        response_format=o.get("response_format") or "auto", extra_body=extra_body, router_config=o.get("router_config"),
+        server_wait=o.get("server_wait", 30.0),
     )
 
 

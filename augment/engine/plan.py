@@ -42,7 +42,14 @@ def prepare(spec: RunSpec, registry: Registry) -> Run:
     wanted = list(spec.filters)
     if spec.safety and spec.output is not None and SAFETY in registry.filters and all(f.name != SAFETY for f in wanted):
         wanted.insert(0, FilterSpec(SAFETY))
-    filters = [_filter(registry, f.name, f.values, personas) for f in wanted]
+    judge = None
+    if spec.judge is not None:
+        if not (spec.safety and any(f.name == SAFETY for f in wanted)):
+            raise CommandLineError("--judge-model judges the safety gate's borderline records: it cannot go with --no-safety")
+        from augment.model.client import LLMClient
+
+        judge = LLMClient(spec.judge)
+    filters = [_filter(registry, f.name, f.values, personas, judge if f.name == SAFETY else None) for f in wanted]
     job = RecordJob(list(registry.formats.values()), engine, spec.greeting, spec.opener, check=spec.check, write=spec.output is not None, personas=personas)
     rejects = spec.rejects
     if rejects is None and (spec.on_error == "skip" or filters):
@@ -93,11 +100,11 @@ def _engine(spec: RunSpec, registry: Registry, personas: dict) -> tuple[Engine |
     return engine, client
 
 
-def _filter(registry: Registry, name: str, values: dict[str, Any], personas: dict) -> Filter:
+def _filter(registry: Registry, name: str, values: dict[str, Any], personas: dict, client: Any = None) -> Filter:
     cls = registry.filters.get(name)
     if cls is None:
         raise UsageError(f"unknown filter {name!r} (known: {', '.join(sorted(registry.filters))})")
-    return cls(resources=Resources(None, personas), **values)
+    return cls(resources=Resources(client, personas), **values)
 
 
 @dataclass

@@ -1,33 +1,53 @@
-"""Talking to a language model: any litellm model string, any OpenAI-compatible server.
+"""Talking to a language model: any litellm model string, any OpenAI-compatible
+server, one endpoint or several.
 
-One ``LLMClient`` per run. It runs requests concurrently, backs off on 429
-(honouring ``Retry-After``), times out, retries transient faults, keeps a
-content-addressed disk cache (model, messages, parameters, seed: running the
-same command again makes no request, and an interrupted run resumes), counts
-tokens and cost, and refuses a request that could take the run past
-``--max-cost``. litellm is imported on the first request, never at start-up.
+One ``LLMClient`` per run. Its requests go out from one asyncio loop in a
+background thread, at most ``--concurrency`` at a time, and the window is the
+client's, not a batch's: a model step hands it a batch of conversations and
+gets the results back in order, while the loop keeps every slot busy.
 
-API keys come from the environment (litellm reads the usual variables, or
-``--api-key-env NAME``); they are never written to a cache, a log, provenance
-or an error message.
+What it does for every request:
+
+- the answer cache: content-addressed (model, endpoint, messages, parameters,
+  seed), so the same command asks nothing twice and an interrupted run
+  resumes; answers cut at max_tokens and a server's refusals are cached too;
+- the budget: a request that could take the run past ``--max-cost`` is not
+  sent; every request sent is counted and costed;
+- structured output: the step's JSON schema goes out as ``response_format``
+  (json_schema, else json_object, else none: what litellm says the provider
+  supports; a server that refuses one is asked again with the next);
+- faults: 429 (with ``Retry-After``), 5xx, timeouts and unreadable answers
+  are retried; a 4xx about one request (context length, content policy) drops
+  that variant with the server's reason; a wrong key or URL stops the run; a
+  server that cannot be reached stops it too (within seconds when it never
+  answered, after ``--server-wait`` when it stops answering mid-run);
+- cut answers (finish_reason "length") are asked once more with
+  ``--max-tokens-limit``, then the variant is dropped.
+
+litellm is imported on the first request, never at start-up. Keys are read
+from the environment when a request is built (see :mod:`augment.model.endpoints`)
+and never written to a cache, a log, provenance or an error message.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
 import random
 import re
+import socket
 import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, Awaitable, Callable, Iterable, TypeVar
 
 from augment.errors import AugmentError, VariantRejected
+from augment.model.endpoints import Deployment, deployments, missing_v1_hint, normalise_base, without_credentials
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -36,17 +56,43 @@ SECRET_NAMES = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)", re.I)
 #: Backoff when the server gives no Retry-After: 1, 2, 4, 8 ... seconds, capped.
 BACKOFF_BASE = 1.0
 BACKOFF_CAP = 30.0
+#: A server that has not answered once is given up after this many seconds
+#: of connection failures (it is not running, or the URL is wrong).
+START_WAIT = 2.0
+#: Structured output, most to least exact.
+MODES = ("json_schema", "json_object", "none")
+#: What a server says when it does not take a response_format it was sent.
+FORMAT_REFUSAL = re.compile(r"response_format|json_schema|json_object|structured output|guided_json|grammar|schema", re.I)
+#: What a server says when a prompt and its max_tokens exceed the model's context.
+CONTEXT_REFUSAL = re.compile(r"context length|context window|maximum context|too many tokens|prompt is too long|exceeds? the (?:model's )?(?:context|maximum)", re.I)
+#: The router's name for the run's model group.
+GROUP = "augment"
+_UNSET: Any = object()
 
 
 class BudgetExceeded(VariantRejected):
     """The next request could take the run past --max-cost."""
 
 
+class AnswerCut(VariantRejected):
+    """The answer was cut at max_tokens, even at --max-tokens-limit."""
+
+
+class RequestRefused(VariantRejected):
+    """The server refused one request (context length, content policy, another 4xx)."""
+
+
+class ServerUnreachable(AugmentError):
+    """No endpoint of the run can be reached: the run stops."""
+
+
 @dataclass
 class ModelSettings:
     model: str
-    api_base: str | None = None
-    #: Environment variable holding the key (default: what litellm looks for).
+    #: One API base, or several (balanced by litellm's Router).
+    api_base: str | tuple[str, ...] | None = None
+    #: Environment variable holding the key for --api-base (default: the
+    #: provider's own variable, and only for the provider's own endpoint).
     api_key_env: str | None = None
     concurrency: int = 8
     timeout: float = 120.0
@@ -58,17 +104,43 @@ class ModelSettings:
     #: USD per million tokens, for models litellm has no price for (local ones).
     price_in: float | None = None
     price_out: float | None = None
+    #: An answer cut at max_tokens is asked once more with this many.
+    max_tokens_limit: int = 4096
+    #: The context window (prompt + answer) of a model litellm does not know.
+    max_context: int | None = None
+    #: auto, json_schema, json_object or none.
+    response_format: str = "auto"
+    #: Extra fields for the request body (chat_template_kwargs ...).
+    extra_body: dict[str, Any] | None = None
+    #: A litellm Router config (YAML or JSON) naming the endpoints.
+    router_config: str | None = None
+    #: Seconds a server that answered before may stay unreachable before the run stops.
+    server_wait: float = 30.0
+
+    @property
+    def api_bases(self) -> tuple[str, ...]:
+        if not self.api_base:
+            return ()
+        return (self.api_base,) if isinstance(self.api_base, str) else tuple(self.api_base)
 
     def describe(self) -> dict[str, Any]:
         """What goes into provenance: never a key."""
         out: dict[str, Any] = {"model": self.model, "temperature": self.temperature, "max_tokens": self.max_tokens}
-        if self.api_base:
-            out["api_base"] = _without_credentials(self.api_base)
+        bases = [without_credentials(b) for b in self.api_bases]
+        if len(bases) == 1:
+            out["api_base"] = bases[0]
+        elif bases:
+            out["api_base"] = bases
+        if self.router_config:
+            out["router_config"] = os.path.basename(self.router_config)
+        if self.extra_body:
+            out["extra_body"] = self.extra_body
         return out
 
 
 @dataclass
 class Usage:
+    #: Requests the server(s) received (every attempt, retries included).
     requests: int = 0
     cached: int = 0
     retries: int = 0
@@ -78,13 +150,41 @@ class Usage:
     #: Seconds waited before each retry, in order (Retry-After or backoff).
     waits: list[float] = field(default_factory=list)
     unpriced: bool = False
+    #: Answers cut at max_tokens (each asked again with --max-tokens-limit, or dropped).
+    cut: int = 0
+    #: Requests the server refused (4xx about the request).
+    refused: int = 0
+    #: Requests not sent: the prompt does not fit the model's context.
+    too_long: int = 0
+    #: How structured output went: the mode used, and why it changed.
+    structured: list[str] = field(default_factory=list)
 
     def lines(self, model: str) -> list[str]:
-        price = "unknown (no price for this model: give --price-in/--price-out)" if self.unpriced else f"${self.cost:.4f}"
-        return [
+        price = "unknown (no price for this model: give --price-in/--price-out)" if self.unpriced else f"${max(self.cost, 0.0):.4f}"
+        out = [
             f"model {model}: {self.requests} request(s), {self.cached} answered from the cache, {self.retries} retried",
             f"  tokens: {self.prompt_tokens} prompt + {self.completion_tokens} completion; cost {price}",
         ]
+        if self.cut:
+            out.append(f"  {self.cut} answer(s) cut at the token limit")
+        if self.refused:
+            out.append(f"  {self.refused} request(s) refused by the server")
+        if self.too_long:
+            out.append(f"  {self.too_long} prompt(s) too long for the model's context: not sent")
+        out += [f"  structured output: {note}" for note in self.structured]
+        return out
+
+
+@dataclass
+class Answer:
+    """One answer (or refusal) from the server, as cached."""
+
+    text: str = ""
+    finish_reason: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    #: The server's reason when it refused the request (a 4xx).
+    refused: str | None = None
 
 
 def cache_root() -> Path:
@@ -110,35 +210,59 @@ class LLMClient:
     def __init__(self, settings: ModelSettings) -> None:
         self.settings = settings
         self.usage = Usage()
+        self.cache_dir = settings.cache_dir
+        self.deployments, self._router_settings = deployments(settings.model, settings.api_bases, settings.api_key_env, settings.router_config)
+        if settings.response_format not in ("auto", *MODES):
+            raise AugmentError(f"response format {settings.response_format!r}: choose auto, {', '.join(MODES)}")
         self._lock = threading.Lock()
         self._litellm = None
-        self.cache_dir = settings.cache_dir
+        self._router = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._semaphore: asyncio.Semaphore | None = None
+        self._mode: str | None = None if settings.response_format == "auto" else settings.response_format
+        self._supported: set[str] | None = None
+        self._held = 0.0
+        self._prices: Any = _UNSET
+        self._limit: Any = _UNSET
+        self._known: bool | None = None
+        #: The run-level error that stops every request (a dead server, a wrong key).
+        self._stopped: AugmentError | None = None
+        self._answered = False
+        self._down_since: float | None = None
+        self._endpoint_id = self._endpoint_identity()
 
     # -- the public calls ------------------------------------------------------
-    def complete(self, messages: list[dict[str, str]], seed: int) -> str:
+    def complete(self, messages: list[dict[str, str]], seed: int, schema: dict[str, Any] | None = None) -> str:
         """The model's answer to ``messages``; from the cache when it is there."""
-        key = self._key(messages, seed)
-        cached = self._cache_get(key)
-        if cached is not None:
-            with self._lock:
-                self.usage.cached += 1
-            return cached
-        held = self._reserve(messages)
-        text, prompt_tokens, completion_tokens, cost = self._request(messages, seed, held)
-        with self._lock:
-            self.usage.requests += 1
-            self.usage.prompt_tokens += prompt_tokens
-            self.usage.completion_tokens += completion_tokens
-            if cost is None:
-                self.usage.unpriced = True
-            else:
-                self.usage.cost += cost
-        self._cache_put(key, text)
-        return text
+        return self.run(self.acomplete(messages, seed, schema)).text
+
+    def run(self, coroutine: Awaitable[R]) -> R:
+        """Run ``coroutine`` on the client's loop and wait for it (not from
+        the loop itself: there, await :meth:`acomplete`)."""
+        loop = self._event_loop()
+        if threading.current_thread().name == LOOP_THREAD:
+            coroutine.close()  # type: ignore[attr-defined]
+            raise AugmentError("LLMClient.complete() was called from the client's own loop: await acomplete() there")
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result()  # type: ignore[arg-type]
+
+    def gather(self, coroutines: Iterable[Awaitable[R]]) -> list[R | Exception]:
+        """Every coroutine on the client's loop, concurrently (requests share
+        the client's window); results in order, an exception in its item's place."""
+
+        async def together():
+            return await asyncio.gather(*coroutines, return_exceptions=True)
+
+        out = []
+        for result in self.run(together()):
+            if isinstance(result, BaseException) and not isinstance(result, Exception):
+                result = AugmentError(f"a request was cancelled: {type(result).__name__}")
+            out.append(result)
+        return out
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R | Exception]:
         """``fn`` over ``items`` on ``concurrency`` threads, in order; an
-        exception is returned in its item's place."""
+        exception is returned in its item's place (for steps that call
+        :meth:`complete` from plain functions)."""
 
         def safe(item: T) -> R | Exception:
             try:
@@ -152,18 +276,88 @@ class LLMClient:
         with ThreadPoolExecutor(min(self.settings.concurrency, len(items))) as pool:
             return list(pool.map(safe, items))
 
+    async def acomplete(self, messages: list[dict[str, str]], seed: int, schema: dict[str, Any] | None = None) -> Answer:
+        """The answer to ``messages``. An answer cut at max_tokens is asked once
+        more with ``--max-tokens-limit`` (less what the prompt takes of a known
+        context), then the variant is dropped."""
+        s = self.settings
+        max_tokens = s.max_tokens
+        while True:
+            answer = await self._ask(messages, seed, max_tokens, schema)
+            if answer.finish_reason != "length":
+                return answer
+            with self._lock:
+                self.usage.cut += 1
+            bigger = s.max_tokens_limit
+            limit = self.context_limit()
+            if limit is not None:
+                bigger = min(bigger, limit - self.count_tokens(messages))
+            if bigger <= max_tokens:
+                raise AnswerCut(f"the answer was cut off at {max_tokens} tokens (finish_reason length); raise --max-tokens-limit")
+            max_tokens = bigger
+
+    # -- the context window ------------------------------------------------------------
+    def context_limit(self) -> int | None:
+        """The model's context window in tokens (--max-context, else litellm's model info), or None."""
+        if self._limit is _UNSET:
+            limit = self.settings.max_context
+            if limit is None:
+                try:
+                    info = self._lib().get_model_info(self.deployments[0].model)
+                    limit = info.get("max_input_tokens") or info.get("max_tokens")
+                except Exception:  # noqa: BLE001 - litellm does not know the model
+                    limit = None
+            self._limit = int(limit) if limit else None
+        return self._limit
+
+    def count_tokens(self, messages: list[dict[str, str]]) -> int:
+        """The prompt's tokens by litellm's counter (the model's tokenizer when
+        litellm knows the model), with a margin for chat templates. For a
+        model litellm does not know, its stand-in tokenizer may count fewer
+        than the server's: the rough estimate (4 characters a token, one per
+        CJK character) is taken when larger, and the margin is wider."""
+        estimate = sum(estimate_tokens(m["content"]) for m in messages)
+        try:
+            counted = self._lib().token_counter(model=self.deployments[0].model, messages=messages)
+        except Exception:  # noqa: BLE001 - no tokenizer: estimate
+            counted = estimate
+        if not self._known_model():
+            counted = max(counted * 1.15, estimate)
+        return int(counted * 1.05) + 4 * len(messages) + 8
+
+    def _known_model(self) -> bool:
+        if self._known is None:
+            try:
+                self._lib().get_model_info(self.deployments[0].model)
+                self._known = True
+            except Exception:  # noqa: BLE001
+                self._known = False
+        return self._known
+
+    def overflow(self, messages: list[dict[str, str]]) -> tuple[int, int] | None:
+        """(tokens needed, context window) when ``messages`` and --max-tokens
+        do not fit the model's context; None when they fit or the window is unknown."""
+        limit = self.context_limit()
+        if limit is None:
+            return None
+        needed = self.count_tokens(messages) + self.settings.max_tokens
+        return (needed, limit) if needed > limit else None
+
     # -- budget ------------------------------------------------------------------
     def prices(self) -> tuple[float, float] | None:
-        s = self.settings
-        if s.price_in is not None or s.price_out is not None:
-            return (s.price_in or 0.0) / 1e6, (s.price_out or 0.0) / 1e6
-        try:
-            info = self._lib().get_model_info(s.model)
-            return float(info.get("input_cost_per_token") or 0.0), float(info.get("output_cost_per_token") or 0.0)
-        except Exception:  # noqa: BLE001 - litellm does not know the model
-            return None
+        if self._prices is _UNSET:
+            s = self.settings
+            if s.price_in is not None or s.price_out is not None:
+                self._prices = (s.price_in or 0.0) / 1e6, (s.price_out or 0.0) / 1e6
+            else:
+                try:
+                    info = self._lib().get_model_info(self.deployments[0].model)
+                    self._prices = float(info.get("input_cost_per_token") or 0.0), float(info.get("output_cost_per_token") or 0.0)
+                except Exception:  # noqa: BLE001 - litellm does not know the model
+                    self._prices = None
+        return self._prices
 
-    def _reserve(self, messages: list[dict[str, str]]) -> float:
+    def _reserve(self, messages: list[dict[str, str]], max_tokens: int) -> float:
         """Hold the most this request can cost; refuse it if that could pass --max-cost."""
         limit = self.settings.max_cost
         if limit is None:
@@ -173,82 +367,21 @@ class LLMClient:
             raise AugmentError(
                 f"--max-cost needs a price for {self.settings.model}: litellm has none; give --price-in and --price-out (USD per million tokens)"
             )
-        prompt = estimate_tokens("".join(m["content"] for m in messages))
-        worst = prompt * prices[0] + self.settings.max_tokens * prices[1]
+        # an upper bound: the larger of the tokenizer's count and the rough
+        # estimate, a tenth more, and the whole answer budget
+        text = "".join(m["content"] for m in messages)
+        prompt = int(max(self.count_tokens(messages), estimate_tokens(text)) * 1.1) + 16
+        worst = prompt * prices[0] + max_tokens * prices[1]
         with self._lock:
-            if self.usage.cost + worst > limit:
-                raise BudgetExceeded(f"--max-cost ${limit:g} reached (spent ${self.usage.cost:.4f}); not requested")
-            self.usage.cost += worst  # held until the real cost is known
+            if self.usage.cost + self._held + worst > limit:
+                raise BudgetExceeded(f"--max-cost ${limit:g} reached; not requested")  # what was spent is in the usage lines
+            self._held += worst
         return worst
 
-    # -- the request, with retries -------------------------------------------------
-    def _lib(self):
-        if self._litellm is None:
-            os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no price download at import
-            import litellm
-
-            litellm.suppress_debug_info = True
-            litellm.drop_params = True  # a provider without `seed` ignores it instead of failing
-            self._litellm = litellm
-        return self._litellm
-
-    def _request(self, messages: list[dict[str, str]], seed: int, held: float) -> tuple[str, int, int, float | None]:
-        lib = self._lib()
-        s = self.settings
-        kwargs: dict[str, Any] = {
-            "model": s.model,
-            "messages": messages,
-            "temperature": s.temperature,
-            "max_tokens": s.max_tokens,
-            "seed": seed % (2**31),
-            "timeout": s.timeout,
-            "num_retries": 0,
-            "max_retries": 0,
-        }
-        if s.api_base:
-            kwargs["api_base"] = s.api_base
-        key = os.environ.get(s.api_key_env) if s.api_key_env else None
-        if s.api_key_env and not key:
-            raise AugmentError(f"--api-key-env {s.api_key_env}: that environment variable is not set")
-        if key:
-            kwargs["api_key"] = key
-        elif s.api_base and s.model.startswith("openai/") and not os.environ.get("OPENAI_API_KEY"):
-            kwargs["api_key"] = "no-key"  # local OpenAI-compatible servers want some key
-        transient = (lib.RateLimitError, lib.Timeout, lib.APIConnectionError, lib.InternalServerError, lib.ServiceUnavailableError)
-        fatal = (lib.AuthenticationError, lib.NotFoundError, lib.BadRequestError, lib.PermissionDeniedError)
-        try:
-            for attempt in range(s.retries + 1):
-                try:
-                    response = lib.completion(**kwargs)
-                    text = response.choices[0].message.content or ""
-                    if getattr(response.choices[0], "finish_reason", None) == "length":
-                        raise VariantRejected("the answer was cut off at --max-tokens")
-                    usage = getattr(response, "usage", None)
-                    prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
-                    completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
-                    return text, prompt_tokens, completion_tokens, self._cost(prompt_tokens, completion_tokens)
-                except fatal as exc:
-                    raise AugmentError(f"{s.model}: {scrub(_short(exc))}") from None
-                except transient as exc:
-                    if attempt == s.retries:
-                        raise VariantRejected(f"{s.model} failed {s.retries + 1} times: {scrub(_short(exc))}") from None
-                    wait = _retry_after(exc)
-                    if wait is None:
-                        wait = min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt) * (0.5 + random.random() / 2)
-                    with self._lock:
-                        self.usage.retries += 1
-                        self.usage.waits.append(wait)
-                    time.sleep(wait)
-                except Exception as exc:  # an answer litellm could not read
-                    if attempt == s.retries:
-                        raise VariantRejected(f"{s.model}: {scrub(_short(exc))}") from None
-                    with self._lock:
-                        self.usage.retries += 1
-            raise VariantRejected(f"{s.model}: no answer")
-        finally:
-            if held:
-                with self._lock:
-                    self.usage.cost -= held
+    def _release(self, held: float) -> None:
+        if held:
+            with self._lock:
+                self._held -= held
 
     def _cost(self, prompt_tokens: int, completion_tokens: int) -> float | None:
         prices = self.prices()
@@ -256,40 +389,357 @@ class LLMClient:
             return None
         return prompt_tokens * prices[0] + completion_tokens * prices[1]
 
+    # -- structured output ----------------------------------------------------------
+    def mode(self) -> str:
+        """json_schema, json_object or none: what litellm says the provider takes
+        (an OpenAI-compatible server of our own is asked for json_schema, and
+        falls back if it refuses)."""
+        if self._mode is None:
+            lib = self._lib()
+            model = self.deployments[0].model
+            supported = self._supported_params()
+            custom = any(d.api_base for d in self.deployments)
+            provider = model.split("/", 1)[0] if "/" in model else "openai"
+            try:
+                schema_ok = bool(lib.supports_response_schema(model=model))
+            except Exception:  # noqa: BLE001
+                schema_ok = False
+            if supported is not None and "response_format" not in supported:
+                self._mode = "none"
+            elif schema_ok or (custom and provider in ("openai", "hosted_vllm", "openai_like", "lm_studio", "llamafile", "ollama_chat")):
+                self._mode = "json_schema"
+            elif supported is not None:
+                self._mode = "json_object"
+            else:
+                self._mode = "none"
+            self.usage.structured.append(self._mode)
+        return self._mode
+
+    def _response_format(self, schema: dict[str, Any] | None) -> dict[str, Any] | None:
+        if schema is None:
+            return None
+        mode = self.mode()
+        if mode == "json_schema":
+            return {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
+        if mode == "json_object":
+            return {"type": "json_object"}
+        return None
+
+    def _fall_back(self, sent: dict[str, Any], reason: str) -> None:
+        """The server refused the response_format it was sent: use the next mode."""
+        with self._lock:
+            current = "json_schema" if sent.get("type") == "json_schema" else "json_object"
+            if self._mode != current:
+                return  # another request has already moved on
+            self._mode = MODES[MODES.index(current) + 1]
+            self.usage.structured.append(f"{self._mode} (the server refused {current}: {reason[:120]})")
+
+    # -- one request, cached ---------------------------------------------------------
+    async def _ask(self, messages: list[dict[str, str]], seed: int, max_tokens: int, schema: dict[str, Any] | None) -> Answer:
+        while True:
+            fmt = self._response_format(schema)
+            key = self._key(messages, seed, max_tokens, fmt) if self.cache_dir is not None else ""
+            answer = self._cache_get(key)
+            if answer is not None:
+                with self._lock:
+                    self.usage.cached += 1
+            else:
+                answer = await self._send(messages, seed, max_tokens, fmt)
+                self._cache_put(key, answer)
+            if answer.refused is None:
+                return answer
+            if fmt is not None and FORMAT_REFUSAL.search(answer.refused) and not CONTEXT_REFUSAL.search(answer.refused):
+                self._fall_back(fmt, answer.refused)
+                continue
+            hint = ""
+            if CONTEXT_REFUSAL.search(answer.refused) and self.settings.max_context is None and self.context_limit() is None:
+                hint = " (give the server's context as --max-context: prompts are then fitted before they are sent)"
+            raise RequestRefused(f"the server refused the request: {answer.refused}{hint}")
+
+    async def _send(self, messages: list[dict[str, str]], seed: int, max_tokens: int, fmt: dict[str, Any] | None) -> Answer:
+        s = self.settings
+        kwargs = self._kwargs(messages, seed, max_tokens, fmt)
+        failures = 0
+        unreachable = 0
+        while True:
+            self._raise_if_stopped()
+            async with self._window():
+                self._raise_if_stopped()
+                # the budget is held by requests in flight only: one waiting for
+                # a slot holds nothing, and sees what those before it cost
+                held = self._reserve(messages, max_tokens)
+                try:
+                    response = await self._call(kwargs)
+                except Exception as exc:  # noqa: BLE001 - sorted below
+                    error = exc
+                else:
+                    return self._answered_with(response)
+                finally:
+                    self._release(held)
+            kind, reason = self._classify(error)
+            if kind == "unreachable":
+                unreachable += 1
+                await asyncio.sleep(self._unreachable_wait(unreachable, reason))
+                continue
+            with self._lock:
+                self.usage.requests += 1
+            if kind == "refused":
+                with self._lock:
+                    self.usage.refused += 1
+                return Answer(refused=reason)
+            if kind == "fatal":
+                self._stop(AugmentError(reason))
+                self._raise_if_stopped()
+            if failures == s.retries:
+                raise VariantRejected(f"{s.model} failed {s.retries + 1} times: {reason}")
+            failures += 1
+            wait = _retry_after(error)
+            if wait is None:
+                wait = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (failures - 1)) * (0.5 + random.random() / 2)
+            with self._lock:
+                self.usage.retries += 1
+                self.usage.waits.append(wait)
+            await asyncio.sleep(wait)
+
+    def _answered_with(self, response: Any) -> Answer:
+        choice = response.choices[0]
+        text = choice.message.content or ""
+        usage = getattr(response, "usage", None)
+        prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+        completion_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+        cost = self._cost(prompt_tokens, completion_tokens)
+        with self._lock:
+            self._answered = True
+            self._down_since = None
+            self.usage.requests += 1
+            self.usage.prompt_tokens += prompt_tokens
+            self.usage.completion_tokens += completion_tokens
+            if cost is None:
+                self.usage.unpriced = True
+            else:
+                self.usage.cost += cost
+        return Answer(text, getattr(choice, "finish_reason", None), prompt_tokens, completion_tokens)
+
+    def _window(self) -> asyncio.Semaphore:
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.settings.concurrency)
+        return self._semaphore
+
+    def _kwargs(self, messages, seed: int, max_tokens: int, fmt) -> dict[str, Any]:
+        s = self.settings
+        supported = self._supported_params()
+        kwargs: dict[str, Any] = {
+            "messages": messages,
+            "temperature": s.temperature,
+            "max_tokens": max_tokens,
+            "timeout": s.timeout,
+            "num_retries": 0,
+            "max_retries": 0,
+        }
+        if supported is None or "seed" in supported:
+            kwargs["seed"] = seed % (2**31)
+        if fmt is not None:
+            kwargs["response_format"] = fmt
+        if s.extra_body:
+            kwargs["extra_body"] = s.extra_body
+        return kwargs
+
+    async def _call(self, kwargs: dict[str, Any]) -> Any:
+        lib = self._lib()
+        if len(self.deployments) == 1:
+            return await lib.acompletion(**self.deployments[0].params(), **kwargs)
+        return await self._get_router().acompletion(model=GROUP, **kwargs)
+
+    # -- faults -------------------------------------------------------------------------
+    def _classify(self, exc: Exception) -> tuple[str, str]:
+        """What a failed request means: ``unreachable`` (nothing listens: the
+        server never saw it), ``refused`` (a 4xx about this request), ``fatal``
+        (a wrong key, URL or model: every request would fail) or ``transient``."""
+        lib = self._lib()
+        s = self.settings
+        reason = scrub(_short(exc))
+        if _cannot_connect(exc) or (isinstance(exc, getattr(lib, "RouterRateLimitError", ())) and self._down_since is not None):
+            return "unreachable", reason
+        status = getattr(exc, "status_code", None)
+        try:
+            status = int(status) if status is not None else None
+        except (TypeError, ValueError):
+            status = None
+        where = self._where()
+        if isinstance(exc, lib.AuthenticationError) or status == 401:
+            return "fatal", f"{s.model} at {where}: the server refused the key ({reason}); give the key's variable with --api-key-env"
+        if isinstance(exc, lib.NotFoundError) or status == 404:
+            base = next((d.api_base for d in self.deployments if d.api_base), None)
+            return "fatal", f"{s.model} at {where}: {reason}{missing_v1_hint(base)}"
+        if isinstance(exc, (lib.RateLimitError, lib.Timeout)) or status in (408, 409, 429):
+            return "transient", reason
+        if status == 403 and not re.search(r"content|policy|safety|moderat|flagged|filter", reason, re.I):
+            return "fatal", f"{s.model} at {where}: permission denied ({reason})"
+        if status is not None and 400 <= status < 500:
+            return "refused", f"{status}: {_server_message(reason)}"
+        if isinstance(exc, (lib.BadRequestError, lib.ContentPolicyViolationError)):
+            return "refused", _server_message(reason)
+        return "transient", reason
+
+    def _unreachable_wait(self, attempt: int, reason: str) -> float:
+        """How long to wait before trying an unreachable server again, or stop
+        the run: within START_WAIT seconds when it never answered, after
+        --server-wait when it stopped answering."""
+        now = time.monotonic()
+        with self._lock:
+            if self._down_since is None:
+                self._down_since = now
+            down = now - self._down_since
+            patience = self.settings.server_wait if self._answered else min(START_WAIT, self.settings.server_wait)
+        if down >= patience:
+            what = f"stopped answering {down:.0f} s ago" if self._answered else "cannot be reached"
+            self._stop(ServerUnreachable(
+                f"{self.settings.model} at {self._where()} {what} ({reason}); is the server running, and is --api-base right? "
+                "Answers so far are cached: run the same command again (with --resume when writing to a file) to go on"
+            ))
+            self._raise_if_stopped()
+        return min(patience - down, 0.25 * 2 ** min(attempt - 1, 4)) + 0.01
+
+    def _stop(self, error: AugmentError) -> None:
+        with self._lock:
+            if self._stopped is None:
+                self._stopped = error
+
+    def _raise_if_stopped(self) -> None:
+        if self._stopped is not None:
+            raise type(self._stopped)(str(self._stopped))
+
+    def _where(self) -> str:
+        places = [d.where for d in self.deployments]
+        return places[0] if len(places) == 1 else f"{len(places)} endpoints ({', '.join(places)})"
+
+    # -- litellm -------------------------------------------------------------------------
+    def _lib(self):
+        if self._litellm is None:
+            os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no price download at import
+            import litellm
+
+            litellm.suppress_debug_info = True
+            # Parameters a provider does not take are left out here (see
+            # _kwargs); litellm's own dropping would resend a request after a
+            # 422 without counting it.
+            litellm.drop_params = False
+            self._litellm = litellm
+        return self._litellm
+
+    def _supported_params(self) -> set[str] | None:
+        if self._supported is None:
+            try:
+                params = self._lib().get_supported_openai_params(model=self.deployments[0].model)
+            except Exception:  # noqa: BLE001
+                params = None
+            self._supported = set(params) if params else set()
+        return self._supported or None
+
+    def _get_router(self):
+        if self._router is None:
+            from litellm import Router
+
+            settings = {k: v for k, v in self._router_settings.items() if k in ("routing_strategy", "cooldown_time", "allowed_fails", "routing_strategy_args")}
+            settings.setdefault("routing_strategy", "simple-shuffle")
+            settings.setdefault("cooldown_time", max(5.0, min(60.0, self.settings.server_wait)))
+            settings.setdefault("allowed_fails", 0)
+            self._router = Router(
+                model_list=[{"model_name": GROUP, "litellm_params": d.params()} for d in self.deployments],
+                num_retries=0,  # retries are this client's, counted
+                retry_after=0,
+                **settings,
+            )
+        return self._router
+
+    def _event_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            self._loop = shared_loop()
+        return self._loop
+
     # -- the cache -------------------------------------------------------------------
-    def _key(self, messages: list[dict[str, str]], seed: int) -> str:
+    def _endpoint_identity(self) -> list[Any]:
+        """Which server answers, for the cache: normalised bases (localhost
+        and 127.0.0.1, a trailing slash: one server), in any order."""
+        return sorted([d.model, normalise_base(d.api_base), list(d.extra)] for d in self.deployments)
+
+    def _key(self, messages, seed: int, max_tokens: int, fmt) -> str:
         s = self.settings
         material = {
             "model": s.model,
-            "api_base": s.api_base,
+            "endpoints": self._endpoint_id,
             "messages": messages,
             "temperature": s.temperature,
-            "max_tokens": s.max_tokens,
+            "max_tokens": max_tokens,
             "seed": seed,
+            "response_format": fmt,
+            "extra_body": s.extra_body,
         }
-        return hashlib.sha256(json.dumps(material, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        return hashlib.sha256(json.dumps(material, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
     def _cache_path(self, key: str) -> Path | None:
         return None if self.cache_dir is None else self.cache_dir / key[:2] / f"{key}.json"
 
-    def _cache_get(self, key: str) -> str | None:
+    def _cache_get(self, key: str) -> Answer | None:
         path = self._cache_path(key)
         if path is None or not path.is_file():
             return None
         try:
-            return json.loads(path.read_text(encoding="utf-8"))["answer"]
-        except (OSError, ValueError, KeyError):
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            return Answer(entry["answer"], entry.get("finish_reason"), int(entry.get("prompt_tokens") or 0), int(entry.get("completion_tokens") or 0), entry.get("refused"))
+        except (OSError, ValueError, KeyError, TypeError):
             return None  # a damaged entry is asked again
 
-    def _cache_put(self, key: str, text: str) -> None:
+    def _cache_put(self, key: str, answer: Answer) -> None:
         path = self._cache_path(key)
         if path is None:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".partial")
+        entry = {"model": self.settings.model, "answer": answer.text, "finish_reason": answer.finish_reason,
+                 "prompt_tokens": answer.prompt_tokens, "completion_tokens": answer.completion_tokens, "refused": answer.refused}
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"model": self.settings.model, "answer": text}, fh, ensure_ascii=False)
+            json.dump(entry, fh, ensure_ascii=False)
         os.replace(tmp, path)
+
+
+LOOP_THREAD = "augment-llm"
+_loop_lock = threading.Lock()
+_loop: asyncio.AbstractEventLoop | None = None
+
+
+def shared_loop() -> asyncio.AbstractEventLoop:
+    """The process's one event loop for model requests, in a daemon thread
+    (litellm keeps its HTTP sessions per loop: one loop, one pool)."""
+    global _loop
+    with _loop_lock:
+        if _loop is None:
+            _loop = asyncio.new_event_loop()
+            threading.Thread(target=_loop.run_forever, name=LOOP_THREAD, daemon=True).start()
+    return _loop
+
+
+def _cannot_connect(exc: BaseException) -> bool:
+    """True when nothing answered at the address: refused, no such host, no route."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 12:
+        if isinstance(current, (ConnectionRefusedError, socket.gaierror)):
+            return True
+        name = type(current).__name__
+        if name in ("ClientConnectorError", "ClientConnectorDNSError", "ConnectError") and "timeout" not in str(current).lower():
+            return True
+        if isinstance(current, OSError) and current.errno in (111, 113, 101, 99):  # refused, no route, unreachable
+            return True
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
+
+
+def _server_message(reason: str) -> str:
+    """The server's words in one of litellm's messages (the class names before them dropped)."""
+    text = reason.split(" - ", 1)[1] if " - " in reason else reason
+    return text.strip()[:300]
 
 
 def _retry_after(exc: Exception) -> float | None:
@@ -305,17 +755,8 @@ def _retry_after(exc: Exception) -> float | None:
 
 def _short(exc: Exception) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:300]
+    return text[:400]
 
 
-def _without_credentials(url: str) -> str:
-    """``url`` with any ``user:password@`` taken out."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+#: Kept for plugins that imported it from here.
+_without_credentials = without_credentials

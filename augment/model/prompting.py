@@ -16,9 +16,9 @@ from string import Template
 from typing import Any
 
 from augment.errors import AugmentError, VariantRejected
+from augment.model.answers import read_json
 
 SECTION = re.compile(r"^\[(system|user)\]\s*$", re.M)
-FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.M)
 
 
 class PromptTemplate:
@@ -49,19 +49,12 @@ class PromptTemplate:
         return messages
 
 
-def parse_json(text: str) -> dict[str, Any]:
-    """The JSON object in a model's answer (code fences and chatter around it allowed)."""
-    body = FENCE.sub("", text.strip())
-    start, end = body.find("{"), body.rfind("}")
-    if start < 0 or end <= start:
-        raise VariantRejected("the answer has no JSON object")
-    try:
-        value = json.loads(body[start : end + 1])
-    except json.JSONDecodeError as exc:
-        raise VariantRejected(f"the answer is not valid JSON ({exc.msg})") from None
-    if not isinstance(value, dict):
-        raise VariantRejected("the answer is not a JSON object")
-    return value
+def parse_json(text: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON object in a model's answer, read leniently (code fences, prose
+    and reasoning around it, trailing commas, single quotes: see
+    :func:`augment.model.answers.read_json`); with ``schema``, the object that
+    has its required keys."""
+    return read_json(text, schema)
 
 
 def string_list(answer: dict[str, Any], key: str, count: int | None = None) -> list[str]:

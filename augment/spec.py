@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from augment.dataio.reading import Source
-from augment.model.client import ModelSettings
+from augment.model.settings import ModelSettings
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,7 @@ def safety_options(fn):
 def judge_settings(o: dict[str, Any]):
     if not o.get("judge_model"):
         return None
-    from augment.model.client import ModelSettings, cache_root
+    from augment.model.settings import ModelSettings, cache_root
 
     return ModelSettings(model=o["judge_model"], api_base=o["judge_api_base"], api_key_env=o["judge_api_key_env"], temperature=0.0, cache_dir=cache_root())
 
@@ -174,7 +174,7 @@ def model_settings(o: dict[str, Any]):
         return None
     import json
 
-    from augment.model.client import ModelSettings, cache_root
+    from augment.model.settings import ModelSettings, cache_root
 
     extra_body = None
     if o.get("extra_body"):

@@ -32,181 +32,28 @@ and never written to a cache, a log, provenance or an error message.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import os
 import random
 import re
 import socket
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterable, TypeVar
 
 from augment.errors import AugmentError, VariantRejected
-from augment.model.endpoints import Deployment, deployments, missing_v1_hint, normalise_base, without_credentials
+from augment.model.accounting import Accounting
+from augment.model.endpoints import deployments, missing_v1_hint, without_credentials
+from augment.model.settings import (  # noqa: F401 (ModelSettings, RequestRefused, cache_root ... are imported from here)
+    _UNSET, BACKOFF_BASE, BACKOFF_CAP, CONTEXT_REFUSAL, FORMAT_REFUSAL, GROUP, MODES, SECRET_NAMES, START_WAIT,
+    Answer, AnswerCut, BudgetExceeded, ModelSettings, RequestRefused, ServerUnreachable, Usage, cache_root,
+    estimate_tokens, scrub,
+)
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-SECRET_NAMES = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)", re.I)
-#: Backoff when the server gives no Retry-After: 1, 2, 4, 8 ... seconds, capped.
-BACKOFF_BASE = 1.0
-BACKOFF_CAP = 30.0
-#: A server that has not answered once is given up after this many seconds
-#: of connection failures (it is not running, or the URL is wrong).
-START_WAIT = 2.0
-#: Structured output, most to least exact.
-MODES = ("json_schema", "json_object", "none")
-#: What a server says when it does not take a response_format it was sent.
-FORMAT_REFUSAL = re.compile(r"response_format|json_schema|json_object|structured output|guided_json|grammar|schema", re.I)
-#: What a server says when a prompt and its max_tokens exceed the model's context.
-CONTEXT_REFUSAL = re.compile(r"context length|context window|maximum context|too many tokens|prompt is too long|exceeds? the (?:model's )?(?:context|maximum)", re.I)
-#: The router's name for the run's model group.
-GROUP = "augment"
-_UNSET: Any = object()
-
-
-class BudgetExceeded(VariantRejected):
-    """The next request could take the run past --max-cost."""
-
-
-class AnswerCut(VariantRejected):
-    """The answer was cut at max_tokens, even at --max-tokens-limit."""
-
-
-class RequestRefused(VariantRejected):
-    """The server refused one request (context length, content policy, another 4xx)."""
-
-
-class ServerUnreachable(AugmentError):
-    """No endpoint of the run can be reached: the run stops."""
-
-
-@dataclass
-class ModelSettings:
-    model: str
-    #: One API base, or several (balanced by litellm's Router).
-    api_base: str | tuple[str, ...] | None = None
-    #: Environment variable holding the key for --api-base (default: the
-    #: provider's own variable, and only for the provider's own endpoint).
-    api_key_env: str | None = None
-    concurrency: int = 8
-    timeout: float = 120.0
-    retries: int = 4
-    temperature: float = 0.8
-    max_tokens: int = 1024
-    cache_dir: Path | None = None
-    max_cost: float | None = None
-    #: USD per million tokens, for models litellm has no price for (local ones).
-    price_in: float | None = None
-    price_out: float | None = None
-    #: An answer cut at max_tokens is asked once more with this many.
-    max_tokens_limit: int = 4096
-    #: The context window (prompt + answer) of a model litellm does not know.
-    max_context: int | None = None
-    #: auto, json_schema, json_object or none.
-    response_format: str = "auto"
-    #: Extra fields for the request body (chat_template_kwargs ...).
-    extra_body: dict[str, Any] | None = None
-    #: A litellm Router config (YAML or JSON) naming the endpoints.
-    router_config: str | None = None
-    #: Seconds a server that answered before may stay unreachable before the run stops.
-    server_wait: float = 30.0
-
-    @property
-    def api_bases(self) -> tuple[str, ...]:
-        if not self.api_base:
-            return ()
-        return (self.api_base,) if isinstance(self.api_base, str) else tuple(self.api_base)
-
-    def describe(self) -> dict[str, Any]:
-        """What goes into provenance: never a key."""
-        out: dict[str, Any] = {"model": self.model, "temperature": self.temperature, "max_tokens": self.max_tokens}
-        bases = [without_credentials(b) for b in self.api_bases]
-        if len(bases) == 1:
-            out["api_base"] = bases[0]
-        elif bases:
-            out["api_base"] = bases
-        if self.router_config:
-            out["router_config"] = os.path.basename(self.router_config)
-        if self.extra_body:
-            out["extra_body"] = self.extra_body
-        return out
-
-
-@dataclass
-class Usage:
-    #: Requests the server(s) received (every attempt, retries included).
-    requests: int = 0
-    cached: int = 0
-    retries: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost: float = 0.0
-    #: Seconds waited before each retry, in order (Retry-After or backoff).
-    waits: list[float] = field(default_factory=list)
-    unpriced: bool = False
-    #: Answers cut at max_tokens (each asked again with --max-tokens-limit, or dropped).
-    cut: int = 0
-    #: Requests the server refused (4xx about the request).
-    refused: int = 0
-    #: Requests not sent: the prompt does not fit the model's context.
-    too_long: int = 0
-    #: How structured output went: the mode used, and why it changed.
-    structured: list[str] = field(default_factory=list)
-
-    def lines(self, model: str) -> list[str]:
-        price = "unknown (no price for this model: give --price-in/--price-out)" if self.unpriced else f"${max(self.cost, 0.0):.4f}"
-        out = [
-            f"model {model}: {self.requests} request(s), {self.cached} answered from the cache, {self.retries} retried",
-            f"  tokens: {self.prompt_tokens} prompt + {self.completion_tokens} completion; cost {price}",
-        ]
-        if self.cut:
-            out.append(f"  {self.cut} answer(s) cut at the token limit")
-        if self.refused:
-            out.append(f"  {self.refused} request(s) refused by the server")
-        if self.too_long:
-            out.append(f"  {self.too_long} prompt(s) too long for the model's context: not sent")
-        out += [f"  structured output: {note}" for note in self.structured]
-        return out
-
-
-@dataclass
-class Answer:
-    """One answer (or refusal) from the server, as cached."""
-
-    text: str = ""
-    finish_reason: str | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    #: The server's reason when it refused the request (a 4xx).
-    refused: str | None = None
-
-
-def cache_root() -> Path:
-    base = os.environ.get("AUGMENT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "augment")
-    return Path(base) / "llm"
-
-
-def scrub(text: str) -> str:
-    """``text`` with every secret-looking environment value replaced by ***."""
-    for name, value in os.environ.items():
-        if value and len(value) >= 8 and SECRET_NAMES.search(name) and value in text:
-            text = text.replace(value, "***")
-    return text
-
-
-def estimate_tokens(text: str) -> int:
-    """A rough count (4 characters a token; 1 per CJK character), for budgets and dry runs."""
-    cjk = sum(1 for ch in text if "\u3000" <= ch <= "\u9fff")
-    return (len(text) - cjk) // 4 + cjk + 1
-
-
-class LLMClient:
+class LLMClient(Accounting):
     def __init__(self, settings: ModelSettings) -> None:
         self.settings = settings
         self.usage = Usage()
@@ -297,99 +144,6 @@ class LLMClient:
             max_tokens = bigger
 
     # -- the context window ------------------------------------------------------------
-    def context_limit(self) -> int | None:
-        """The model's context window in tokens (--max-context, else litellm's model info), or None."""
-        if self._limit is _UNSET:
-            limit = self.settings.max_context
-            if limit is None:
-                try:
-                    info = self._lib().get_model_info(self.deployments[0].model)
-                    limit = info.get("max_input_tokens") or info.get("max_tokens")
-                except Exception:  # noqa: BLE001 - litellm does not know the model
-                    limit = None
-            self._limit = int(limit) if limit else None
-        return self._limit
-
-    def count_tokens(self, messages: list[dict[str, str]]) -> int:
-        """The prompt's tokens by litellm's counter (the model's tokenizer when
-        litellm knows the model), with a margin for chat templates. For a
-        model litellm does not know, its stand-in tokenizer may count fewer
-        than the server's: the rough estimate (4 characters a token, one per
-        CJK character) is taken when larger, and the margin is wider."""
-        estimate = sum(estimate_tokens(m["content"]) for m in messages)
-        try:
-            counted = self._lib().token_counter(model=self.deployments[0].model, messages=messages)
-        except Exception:  # noqa: BLE001 - no tokenizer: estimate
-            counted = estimate
-        if not self._known_model():
-            counted = max(counted * 1.15, estimate)
-        return int(counted * 1.05) + 4 * len(messages) + 8
-
-    def _known_model(self) -> bool:
-        if self._known is None:
-            try:
-                self._lib().get_model_info(self.deployments[0].model)
-                self._known = True
-            except Exception:  # noqa: BLE001
-                self._known = False
-        return self._known
-
-    def overflow(self, messages: list[dict[str, str]]) -> tuple[int, int] | None:
-        """(tokens needed, context window) when ``messages`` and --max-tokens
-        do not fit the model's context; None when they fit or the window is unknown."""
-        limit = self.context_limit()
-        if limit is None:
-            return None
-        needed = self.count_tokens(messages) + self.settings.max_tokens
-        return (needed, limit) if needed > limit else None
-
-    # -- budget ------------------------------------------------------------------
-    def prices(self) -> tuple[float, float] | None:
-        if self._prices is _UNSET:
-            s = self.settings
-            if s.price_in is not None or s.price_out is not None:
-                self._prices = (s.price_in or 0.0) / 1e6, (s.price_out or 0.0) / 1e6
-            else:
-                try:
-                    info = self._lib().get_model_info(self.deployments[0].model)
-                    self._prices = float(info.get("input_cost_per_token") or 0.0), float(info.get("output_cost_per_token") or 0.0)
-                except Exception:  # noqa: BLE001 - litellm does not know the model
-                    self._prices = None
-        return self._prices
-
-    def _reserve(self, messages: list[dict[str, str]], max_tokens: int) -> float:
-        """Hold the most this request can cost; refuse it if that could pass --max-cost."""
-        limit = self.settings.max_cost
-        if limit is None:
-            return 0.0
-        prices = self.prices()
-        if prices is None:
-            raise AugmentError(
-                f"--max-cost needs a price for {self.settings.model}: litellm has none; give --price-in and --price-out (USD per million tokens)"
-            )
-        # an upper bound: the larger of the tokenizer's count and the rough
-        # estimate, a tenth more, and the whole answer budget
-        text = "".join(m["content"] for m in messages)
-        prompt = int(max(self.count_tokens(messages), estimate_tokens(text)) * 1.1) + 16
-        worst = prompt * prices[0] + max_tokens * prices[1]
-        with self._lock:
-            if self.usage.cost + self._held + worst > limit:
-                raise BudgetExceeded(f"--max-cost ${limit:g} reached; not requested")  # what was spent is in the usage lines
-            self._held += worst
-        return worst
-
-    def _release(self, held: float) -> None:
-        if held:
-            with self._lock:
-                self._held -= held
-
-    def _cost(self, prompt_tokens: int, completion_tokens: int) -> float | None:
-        prices = self.prices()
-        if prices is None:
-            return None
-        return prompt_tokens * prices[0] + completion_tokens * prices[1]
-
-    # -- structured output ----------------------------------------------------------
     def mode(self) -> str:
         """json_schema, json_object or none: what litellm says the provider takes
         (an OpenAI-compatible server of our own is asked for json_schema, and
@@ -658,51 +412,6 @@ class LLMClient:
         return self._loop
 
     # -- the cache -------------------------------------------------------------------
-    def _endpoint_identity(self) -> list[Any]:
-        """Which server answers, for the cache: normalised bases (localhost
-        and 127.0.0.1, a trailing slash: one server), in any order."""
-        return sorted([d.model, normalise_base(d.api_base), list(d.extra)] for d in self.deployments)
-
-    def _key(self, messages, seed: int, max_tokens: int, fmt) -> str:
-        s = self.settings
-        material = {
-            "model": s.model,
-            "endpoints": self._endpoint_id,
-            "messages": messages,
-            "temperature": s.temperature,
-            "max_tokens": max_tokens,
-            "seed": seed,
-            "response_format": fmt,
-            "extra_body": s.extra_body,
-        }
-        return hashlib.sha256(json.dumps(material, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
-
-    def _cache_path(self, key: str) -> Path | None:
-        return None if self.cache_dir is None else self.cache_dir / key[:2] / f"{key}.json"
-
-    def _cache_get(self, key: str) -> Answer | None:
-        path = self._cache_path(key)
-        if path is None or not path.is_file():
-            return None
-        try:
-            entry = json.loads(path.read_text(encoding="utf-8"))
-            return Answer(entry["answer"], entry.get("finish_reason"), int(entry.get("prompt_tokens") or 0), int(entry.get("completion_tokens") or 0), entry.get("refused"))
-        except (OSError, ValueError, KeyError, TypeError):
-            return None  # a damaged entry is asked again
-
-    def _cache_put(self, key: str, answer: Answer) -> None:
-        path = self._cache_path(key)
-        if path is None:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".partial")
-        entry = {"model": self.settings.model, "answer": answer.text, "finish_reason": answer.finish_reason,
-                 "prompt_tokens": answer.prompt_tokens, "completion_tokens": answer.completion_tokens, "refused": answer.refused}
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(entry, fh, ensure_ascii=False)
-        os.replace(tmp, path)
-
-
 LOOP_THREAD = "augment-llm"
 _loop_lock = threading.Lock()
 _loop: asyncio.AbstractEventLoop | None = None

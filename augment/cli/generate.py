@@ -8,7 +8,7 @@ import sys
 import click
 
 from augment.cli.commands import finish
-from augment.cli.options import SectionedCommand, error_options, execute, label_of, option, registry, reporter, user_errors
+from augment.cli.options import SectionedCommand, error_options, execute, judge_settings, label_of, option, registry, reporter, safety_options, user_errors
 from augment.corpus.generate import TEMPLATE, TemplateFormat
 from augment.dataio.reading import Source
 from augment.dataio.validation import GREETING_POLICIES
@@ -35,6 +35,7 @@ DUPLICATES = "template: duplicate rendering(s) left out"
 @option("--opener", default="Hello.", show_default=True, section="Output", help="The user turn --greeting insert-user puts before a greeting.")
 @option("--workers", type=click.IntRange(1), default=1, show_default=True, section="Output", help="Processes decoding and checking records; the output is the same for any number.")
 @error_options
+@safety_options
 @option("-q", "--quiet", is_flag=True, section="Errors", help="No per-record lines and no summary.")
 def generate(**o):
     """Render TEMPLATE (Jinja2) into conversations and write them to -o.
@@ -57,7 +58,7 @@ def generate(**o):
         rendered = template.renders if template.renders in reg.formats and reg.formats[template.renders].writable else None
         spec = RunSpec(
             Source(o["template"], TEMPLATE), o["output"], o["to"] or rendered or "sharegpt", o["greeting"], o["opener"],
-            filters=[FilterSpec(name) for name in o["filters"]], safety=not o["no_safety"], seed=o["seed"],
+            filters=[FilterSpec(name) for name in o["filters"]], safety=not o["no_safety"], judge=judge_settings(o), seed=o["seed"],
             workers=o["workers"], on_error=o["on_error"], rejects=o["rejects"], command=tuple(sys.argv[1:]),
         )
         run = prepare(spec, dataclasses.replace(reg, formats={**reg.formats, TEMPLATE: template}))

@@ -107,6 +107,8 @@ class BackTranslate(LLMAugmenter):
         Option("via", str, "spa", "pivot language: an installed Apertium pair (ISO 639-3), or with --model any language"),
         Option("model", bool, False, "translate with the run's --model instead of Apertium"),
     ) + LLM_OPTIONS
+    #: With the default --via; requirements() follows the options (none with --model).
+    requires = (f"apertium:{SOURCE}-spa", f"apertium:spa-{SOURCE}")
 
     def __init__(self, resources=None, **values):
         super().__init__(resources, **values)
@@ -121,6 +123,23 @@ class BackTranslate(LLMAugmenter):
     @classmethod
     def needs_model(cls, values):
         return bool(values.get("model"))
+
+    def requirements(self):
+        if self.values["model"]:
+            return ()
+        via = self.values["via"]
+        return (f"apertium:{SOURCE}-{via}", f"apertium:{via}-{SOURCE}")
+
+    @classmethod
+    def check_requirement(cls, requirement):
+        kind, _, mode = requirement.partition(":")
+        if kind != "apertium":
+            return super().check_requirement(requirement)
+        if shutil.which("apertium") is None:
+            return f"the apertium command is not installed; {INSTALL_HINT}"
+        if mode not in installed_modes():
+            return f"no Apertium mode {mode} here; {INSTALL_HINT}"
+        return None
 
     @classmethod
     def describe_languages(cls) -> str:

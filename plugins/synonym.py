@@ -240,6 +240,13 @@ class Synonym(TextAugmenter):
         Option("rate", float, 0.15, "share of words replaced (of those that can be)", check=between(0.0, 1.0)),
         Option("senses", int, 1, "draw synonyms from this many of a word's commonest senses", check=between(1, 10)),
     )
+    requires = ("wordnet",)
+
+    @classmethod
+    def check_requirement(cls, requirement):
+        if requirement == "wordnet":
+            return wordnet_data.missing()
+        return super().check_requirement(requirement)
 
     def __init__(self, **values):
         super().__init__(**values)

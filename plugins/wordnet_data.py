@@ -39,6 +39,15 @@ def _source() -> Path:
     return wordnet_folder()
 
 
+def missing() -> str | None:
+    """Why WordNet 3.0 cannot be read on this machine, or None."""
+    try:
+        _source()
+    except AugmentError as exc:
+        return str(exc)
+    return None
+
+
 def _cache() -> Path:
     return cache_folder() / "nltk_data"
 

@@ -142,6 +142,22 @@ class Augmenter(Configurable):
     #: Records the engine hands ``augment_many`` at once (a hint; larger when
     #: a batch call has a fixed cost, like starting a process).
     batch_size: ClassVar[int] = 64
+    #: What the step needs on the machine that runs it, beyond the Python
+    #: packages: ``wordnet``, ``apertium:eng-spa``, ``command:NAME``,
+    #: ``python:MODULE``, ``file:PATH``. Checked on every node before a run on
+    #: a cluster (``--executor ray``); :meth:`requirements` may depend on options.
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    def requirements(self) -> tuple[str, ...]:
+        """What this instance needs (its options may change it: ``--via``)."""
+        return self.requires
+
+    @classmethod
+    def check_requirement(cls, requirement: str) -> str | None:
+        """Why ``requirement`` is not met on this machine, or None. Knows
+        ``command:``, ``python:`` and ``file:``; a step declaring other names
+        overrides this for them."""
+        return check_requirement(requirement)
 
     @classmethod
     def needs_model(cls, values: dict[str, Any]) -> bool:
@@ -178,6 +194,27 @@ class Augmenter(Configurable):
             except Exception as exc:  # noqa: BLE001 - a plugin bug costs one record
                 out.append(exc)
         return out
+
+
+def check_requirement(requirement: str) -> str | None:
+    """The generic requirements: ``command:NAME`` (on PATH), ``python:MODULE``
+    (importable) and ``file:PATH`` (exists)."""
+    import importlib.util
+    import os
+    import shutil
+
+    kind, _, what = requirement.partition(":")
+    if kind == "command" and what:
+        return None if shutil.which(what) else f"no command {what!r} on PATH"
+    if kind == "python" and what:
+        try:
+            found = importlib.util.find_spec(what) is not None
+        except (ImportError, ValueError):
+            found = False
+        return None if found else f"the Python module {what!r} is not installed"
+    if kind == "file" and what:
+        return None if os.path.exists(what) else f"no file {what}"
+    return f"unknown requirement {requirement!r} (a step that declares it must check it: override check_requirement)"
 
 
 class TextAugmenter(Augmenter):

@@ -69,5 +69,11 @@ class RunSpec:
     personas_dir: str | None = None
     protect: tuple[str, ...] = ()
     protect_regex: tuple[str, ...] = ()
+    #: Write numbered shards of this many records into the folder ``output`` (``-o DIR/``).
+    shard_records: int | None = None
+    #: Where the per-record work runs: "local" (``workers`` processes) or "ray".
+    executor: str = "local"
+    #: The Ray cluster (None: a Ray instance started for the run).
+    ray_address: str | None = None
     #: The command line, for --resume's fingerprint and the dataset card.
     command: tuple[str, ...] = ()

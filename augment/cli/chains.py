@@ -12,6 +12,7 @@ from augment.cli.options import (
     resume_options, source, user_errors, write_options,
 )
 from augment.cli.steps import FilterGroup, StepGroup
+from augment.engine.executors import EXECUTORS
 from augment.engine.plan import prepare
 from augment.engine.records import RecordJob
 from augment.engine.workers import default_workers
@@ -19,8 +20,15 @@ from augment.spec import FilterSpec, RunSpec, StepSpec
 
 
 def output_options(fn):
+    fn = option("--shard-records", type=click.IntRange(1), metavar="N", section="Output", help="With -o DIR/: write numbered JSON Lines shards of N records (DIR/part-00000.jsonl ...), one dataset_info.json entry for the folder.")(fn)
     fn = option("--to", metavar="FORMAT", section="Output", help="Output format (default: the input's).")(fn)
-    return option("-o", "--output", required=True, section="Output", help="Output file (.json: one array, otherwise JSON Lines); - for stdout.")(fn)
+    return option("-o", "--output", required=True, section="Output", help="Output file (.json: one array, otherwise JSON Lines), a folder DIR/ with --shard-records; - for stdout.")(fn)
+
+
+def executor_options(fn):
+    s = "Executor"
+    fn = option("--ray-address", metavar="ADDRESS", section=s, help="The Ray cluster for --executor ray: auto, HOST:PORT or ray://HOST:PORT (default: a Ray instance started for the run, with --workers CPUs).")(fn)
+    return option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True, section=s, help="Where the steps run: local processes (--workers), or Ray tasks (pip install 'roleplay-augment[ray]'); the same output either way.")(fn)
 
 
 def chain_options(fn):
@@ -44,7 +52,8 @@ def _spec(o: dict, steps: list[StepSpec], filters: list[FilterSpec]) -> RunSpec:
         batch_size=o.get("batch_size"), on_error=o["on_error"], rejects=o["rejects"], resume=o["resume"],
         expand_placeholders=o["expand_placeholders"], user_name=o["user_name"], personas_dir=o["personas_dir"],
         protect=tuple(o.get("protect", ())), protect_regex=tuple(o.get("protect_regex", ())), safety=not o["no_safety"], judge=judge_settings(o),
-        command=tuple(sys.argv[1:]),
+        command=tuple(sys.argv[1:]), shard_records=o.get("shard_records"), executor=o.get("executor", "local"),
+        ray_address=o.get("ray_address"),
     )
 
 
@@ -54,6 +63,7 @@ def _spec(o: dict, steps: list[StepSpec], filters: list[FilterSpec]) -> RunSpec:
 @write_options
 @read_options
 @chain_options
+@executor_options
 @model_options
 @error_options
 @safety_options
@@ -86,6 +96,8 @@ def _run_chain(steps, **o):
             _dry_run(run_)
             return
         run_.report = reporter(o["quiet"])
+        if run_.executor is not None and not o["quiet"]:
+            run_.executor.say = lambda line: click.echo(line, err=True)
         execute(run_, label_of(o["input"]), o["quiet"])
         finish(spec, run_, o["quiet"])
         if run_.client is not None and not o["quiet"]:

@@ -19,10 +19,15 @@ def finish(spec: RunSpec, run, quiet: bool) -> None:
     """After a run: the dataset_info.json entry and the dataset card beside
     the output, the summary, and a non-zero exit if nothing was written."""
     beside = write_beside(spec, run, registry())
+    written = spec.output
+    if spec.shard_records:
+        from augment.dataio.shards import shards_in
+
+        written = f"{len(shards_in(spec.output))} shard(s) in {spec.output}"
     if beside.no_entry:
-        click.echo(f"wrote {spec.output} ({beside.no_entry}: no dataset_info.json entry)", err=True)
+        click.echo(f"wrote {written} ({beside.no_entry}: no dataset_info.json entry)", err=True)
     elif beside.info_path is not None and not quiet:
-        click.echo(f"wrote {spec.output} and its entry in {beside.info_path}", err=True)
+        click.echo(f"wrote {written} and its entry in {beside.info_path}", err=True)
     if beside.card_path is not None and not quiet:
         click.echo(f"dataset card: {beside.card_path}", err=True)
     if not quiet:

@@ -39,6 +39,10 @@ def section(name: str, file: str, summary: Summary, info: dict[str, Any], entry:
         model = info["model"]
         lines.append(f"| model | `{model['model']}` (temperature {model.get('temperature')}) |")
     lines.append(f"| format | {info['format']} |")
+    if info.get("shards"):
+        names, per_shard = info["shards"]
+        shown = f"`{names[0]}` … `{names[-1]}`" if len(names) > 1 else (f"`{names[0]}`" if names else "none")
+        lines.append(f"| shards | {len(names)} ({shown}), up to {per_shard} records each |")
     if info.get("safety") is False:
         lines.append("| safety gate | **off** (`--no-safety`): records were not checked for sexual content involving minors |")
     lines.append("")
@@ -78,7 +82,9 @@ def section(name: str, file: str, summary: Summary, info: dict[str, Any], entry:
     return "\n".join(lines) + "\n"
 
 
-def write(output_path: str, summary: Summary, info: dict[str, Any], entry: dict[str, Any] | None) -> Path:
+def write(output_path: str, summary: Summary, info: dict[str, Any], entry: dict[str, Any] | None, files: str | None = None) -> Path:
+    """``files``: what the output's config loads, when not the output file
+    itself (``NAME/part-*.jsonl`` for a folder of shards)."""
     out = Path(output_path)
     name = out.name
     for suffix in (".jsonl", ".json"):
@@ -93,7 +99,7 @@ def write(output_path: str, summary: Summary, info: dict[str, Any], entry: dict[
             readme = out.parent / f"{name}.card.md"
         else:
             sections = found
-    sections[name] = section(name, out.name, summary, info, entry)
+    sections[name] = section(name, files or out.name, summary, info, entry)
     configs = []
     for key, body in sections.items():
         match = CONFIG.search(body)

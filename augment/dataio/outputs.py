@@ -103,7 +103,7 @@ def write_dataset_info(output_path: str, entry: dict[str, Any]) -> Path:
 def default_rejects(output_path: str | None) -> str | None:
     if output_path is None or output_path == STDIO:
         return None
-    return f"{output_path}.rejects.jsonl"
+    return f"{output_path.rstrip('/')}.rejects.jsonl"  # beside a folder of shards, not in it
 
 
 def remove_stale(path: str | None) -> None:

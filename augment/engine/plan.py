@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from augment.corpus.personas import load_all as load_personas
-from augment.dataio import dataset_card
+from augment.dataio import dataset_card, shards
 from augment.dataio.outputs import dataset_info_entry, default_rejects, remove_stale, write_dataset_info
 from augment.dataio.reading import Reader, format_named
 from augment.dataio.streams import STDIO
 from augment.engine.augmenters import Resources
 from augment.engine.chain import Engine, Step
+from augment.engine import executors
 from augment.engine.filters import Filter
 from augment.engine.protect import Protector
 from augment.engine.records import RecordJob
@@ -32,6 +33,7 @@ SAFETY = "safety"
 def prepare(spec: RunSpec, registry: Registry) -> Run:
     """The run ``spec`` asks for: its reader, steps, filters, model client
     and output files. Raises UsageError for what cannot work."""
+    _check_shards(spec)
     reader = Reader(registry.formats, spec.source)
     output_format = format_named(registry.formats, spec.to) if spec.to else reader.fixed
     if output_format is not None and not output_format.writable and spec.output is not None:
@@ -60,8 +62,10 @@ def prepare(spec: RunSpec, registry: Registry) -> Run:
         reader, job, spec.output, output_format, spec.on_error, rejects, rejects_named=spec.rejects is not None,
         filters=filters, workers=spec.workers if client is None else 1,  # model steps wait on the network: threads, not processes
         expand=spec.expand_placeholders, user_name=spec.user_name, resume=spec.resume, client=client,
-        safety_off=not spec.safety,
+        safety_off=not spec.safety, shard_records=spec.shard_records,
     )
+    if spec.executor != "local" or spec.ray_address is not None:
+        run.executor = executors.make(spec.executor, spec.workers, spec.ray_address, asks_model=client is not None)
     if spec.batch_size:
         run.batch_size = spec.batch_size
     elif engine is not None:
@@ -69,6 +73,18 @@ def prepare(spec: RunSpec, registry: Registry) -> Run:
     if spec.output not in (None, STDIO):
         run.fingerprint = fingerprint(list(spec.command), reader.files)
     return run
+
+
+def _check_shards(spec: RunSpec) -> None:
+    """``-o DIR/`` and ``--shard-records N`` go together, JSON Lines only."""
+    folder = shards.is_folder_output(spec.output)
+    if spec.shard_records is None and folder:
+        raise CommandLineError(f"-o {spec.output} is a folder: add --shard-records N to write numbered shards of N records into it")
+    if spec.shard_records is None:
+        return
+    if not folder:
+        raise CommandLineError(f"--shard-records writes numbered shards into a folder: give -o DIR/ (got {spec.output})")
+    shards.check_folder(spec.output)
 
 
 def _engine(spec: RunSpec, registry: Registry, personas: dict) -> tuple[Engine | None, Any]:
@@ -125,14 +141,16 @@ def write_beside(spec: RunSpec, run: Run, registry: Registry, card: bool = True)
     if spec.output in (None, STDIO) or summary.output_format is None:
         return out
     fmt = run.output_format or registry.formats[summary.output_format]
+    output = spec.output.rstrip("/")  # a folder of shards is one dataset: LLaMA-Factory reads every file in it
     try:
-        out.entry = dataset_info_entry(fmt, spec.output.rsplit("/", 1)[-1], summary.columns, summary.kinds, summary.traits)
+        out.entry = dataset_info_entry(fmt, output.rsplit("/", 1)[-1], summary.columns, summary.kinds, summary.traits)
     except Unrepresentable as exc:
         out.no_entry = str(exc)
     else:
-        out.info_path = write_dataset_info(spec.output, out.entry)
+        out.info_path = write_dataset_info(output, out.entry)
     if card:
-        out.card_path = dataset_card.write(spec.output, summary, card_info(spec, run, summary), out.entry)
+        files = f"{output.rsplit('/', 1)[-1]}/{shards.SHARD_GLOB}" if spec.shard_records else None
+        out.card_path = dataset_card.write(output, summary, card_info(spec, run, summary), out.entry, files)
     return out
 
 
@@ -143,4 +161,6 @@ def card_info(spec: RunSpec, run: Run, summary: Summary) -> dict[str, Any]:
         info.update(seed=engine.seed, chain=[step.describe() for step in engine.steps], model=engine.model)
     info["filters"] = [{"name": f.name, "options": dict(f.values)} for f in run.filters]
     info["safety"] = spec.safety
+    if spec.shard_records:
+        info["shards"] = (shards.shards_in(spec.output), spec.shard_records)
     return info

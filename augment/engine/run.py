@@ -10,6 +10,7 @@ run can be resumed from its last checkpoint).
 
 from __future__ import annotations
 
+import shutil
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -18,13 +19,15 @@ from augment.conversation import Conversation
 from augment.dataio.formats import Format
 from augment.dataio.outputs import Rejects
 from augment.dataio.reading import Reader
+from augment.dataio.shards import ShardedOutput
 from augment.dataio.streams import STDIO, AtomicFile, RecordWriter, is_array_path
 from augment.dataio.validation import problems
 from augment.engine.filters import Filter, FilterContext
 from augment.engine.records import RecordJob, Result, expand_placeholders
 from augment.engine.resume import Journal, partial_path
 from augment.engine.summary import Summary, reason_kind
-from augment.engine.workers import batched, run_batches
+from augment.engine.executors import Executor, Local
+from augment.engine.workers import batched
 from augment.errors import RecordError, StopRun, UsageError
 
 
@@ -44,6 +47,10 @@ class Run:
     filters: list[Filter] = field(default_factory=list)
     #: Worker processes for the per-record work (1: this process).
     workers: int = 1
+    #: Where the per-record work runs (None: ``workers`` local processes).
+    executor: Executor | None = None
+    #: Write numbered shards of this many records into the folder ``output_path``.
+    shard_records: int | None = None
     #: Records per batch handed to the job.
     batch_size: int = 64
     #: Write {{char}}/{{user}} as names.
@@ -79,9 +86,13 @@ class Run:
         out_file: AtomicFile | None = None
         writer: RecordWriter | None = None
         ok = keep = False
+        executor = self._executor = self.executor or Local(self.workers)
         try:
             if self.output_path == STDIO:
                 writer = RecordWriter(sys.stdout.buffer)
+            elif self.shard_records:
+                partial = partial_path(self.output_path) if journal is not None else None
+                out_file = writer = ShardedOutput(self.output_path, self.shard_records, partial, state)
             elif self.output_path is not None:
                 partial = partial_path(self.output_path) if journal is not None else None
                 out_file = AtomicFile(self.output_path, partial, state["offset"] if state else None)
@@ -89,17 +100,16 @@ class Run:
                 if state is not None:
                     writer.count = state["count"]
             done = state["done"] if state else 0
-            if self.job.engine is not None:
-                self.job.engine.setup()  # before the workers start, so they share it
+            executor.start(self.job)  # loads the steps' data before local workers start, so they share it
             self._replay_filters(done)
             raws = ((o, r) for o, r in enumerate(self.reader.read(self.progress)) if o >= done)
-            for batch in run_batches(self.job, batched(raws, self.batch_size), self.workers):
+            for batch in executor.map(self.job, batched(raws, self.batch_size)):
                 for result in batch:
                     self._account(result, writer)
                     done = result.ordinal + 1
                 if journal is not None and writer is not None and out_file is not None:
                     out_file.file.flush()
-                    journal.save({"done": done, "offset": out_file.file.tell(), "count": writer.count, "rejects_offset": self._rejects.offset(), "summary": summary.state()})
+                    journal.save({"done": done, "offset": out_file.file.tell(), "count": writer.count, "shard": getattr(out_file, "shard", None), "rejects_offset": self._rejects.offset(), "summary": summary.state()})
             if writer is not None:
                 writer.close()
             ok = True
@@ -110,6 +120,7 @@ class Run:
             summary.resumable = keep
             raise
         finally:
+            executor.close()
             self._rejects.finish(ok, keep)
             if out_file is not None:
                 if ok:
@@ -234,7 +245,7 @@ class Run:
         if not self.filters or not done:
             return
         raws = ((o, r) for o, r in enumerate(self.reader.read()) if o < done)
-        for batch in run_batches(self.job, batched(raws, self.batch_size), self.workers):
+        for batch in self._executor.map(self.job, batched(raws, self.batch_size)):
             for result in batch:
                 self._filtered(result, count=False)
 
@@ -244,4 +255,8 @@ def _clear(output_path: str, rejects_path: str | None, journal: Journal) -> None
     journal.remove()
     for path in (output_path, rejects_path):
         if path is not None:
-            partial_path(path).unlink(missing_ok=True)
+            partial = partial_path(path)
+            if partial.is_dir():  # shards
+                shutil.rmtree(partial)
+            else:
+                partial.unlink(missing_ok=True)

@@ -260,3 +260,22 @@ def test_the_in_task_check_names_the_node_and_what_it_lacks(tmp_path, plugin_env
         ray_executor.job_here("k", [ray_executor._Plain(job)])
     assert str(caught.value).startswith("ray: node ")
     assert "backtranslate needs apertium:spa-eng: no Apertium mode spa-eng here; install one with apt-get" in str(caught.value)
+
+
+def test_a_chain_that_asks_a_model_runs_on_the_driver_and_says_so(tmp_path):
+    from fake_model import answer
+
+    from augment.testing import ScriptedLLM
+
+    source = corpus(tmp_path / "in.jsonl", 3)
+    env = {"AUGMENT_CACHE": str(tmp_path / "cache"), "OPENAI_API_KEY": "sk-test"}
+    with ScriptedLLM(responder=answer) as llm:
+        def run(out, *extra):
+            return augment("run", source, "-o", tmp_path / out, "--model", "openai/fake-rp", "--api-base", llm.url, "--no-cache",
+                           "--seed", "5", "--repair", *extra, "dialogue-extension", "--turns", "2", env=env)
+
+        remote = run("ray.jsonl", "--executor", "ray", "--ray-address", "127.0.0.1:1")  # no cluster is reached
+        local = run("local.jsonl")
+    assert remote.returncode == 0, remote.err
+    assert "ray: this chain asks a model, so it runs here on the driver" in remote.err
+    assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()

@@ -279,3 +279,90 @@ def test_a_chain_that_asks_a_model_runs_on_the_driver_and_says_so(tmp_path):
     assert remote.returncode == 0, remote.err
     assert "ray: this chain asks a model, so it runs here on the driver" in remote.err
     assert (tmp_path / "ray.jsonl").read_bytes() == (tmp_path / "local.jsonl").read_bytes()
+
+
+def test_a_node_without_apertium_is_named_before_any_work(cluster, tmp_path):
+    """A third node whose PATH has bash (Ray needs it) but no apertium."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "bash").symlink_to("/bin/bash")
+    number = cluster.add_node(env={"PATH": f"{Path(sys.executable).parent}:{tools}"})
+    try:
+        cluster.wait_for_nodes(3)
+        source = corpus(tmp_path / "in.jsonl", 4)
+        done = on_ray(cluster, "run", source, "-o", tmp_path / "out.jsonl", "typos", "backtranslate", "--via", "spa")
+    finally:
+        cluster.stop_node(number)
+        cluster.wait_for_nodes(2)
+    assert done.returncode == 1, done.err
+    node = f"127.0.0.{2 + number}"
+    lines = done.err.splitlines()
+    assert lines[-3].startswith(f"Error: ray: node {node} (") and lines[-3].endswith(") cannot run this chain:")
+    assert lines[-2:] == [
+        "  backtranslate needs apertium:eng-spa: the apertium command is not installed; install one with apt-get (apertium-eng-spa, apertium-eng-cat, ...); 'make setup' installs apertium-eng-spa",
+        "  backtranslate needs apertium:spa-eng: the apertium command is not installed; install one with apt-get (apertium-eng-spa, apertium-eng-cat, ...); 'make setup' installs apertium-eng-spa",
+    ]
+    assert "Traceback" not in done.err and not (tmp_path / "out.jsonl").exists()
+
+
+KILL_NODE = '''
+import os, signal, sys
+
+import augment
+from augment import Option, TextAugmenter
+
+
+class KillNode(TextAugmenter):
+    """On the node --node, kills that whole node (its process group: raylet,
+    workers, agents) in the middle of its first task, once (--mark)."""
+
+    name = "kill-node"
+    summary = "loses a node once"
+    options = (Option("mark", str, ""), Option("node", str, ""))
+
+    def augment(self, conversation, context):
+        ray = sys.modules.get("ray")  # not imported by a local run
+        if ray is not None and ray.is_initialized() and ray.util.get_node_ip_address() == self.values["node"]:
+            try:
+                fd = os.open(self.values["mark"], os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                pass
+            else:
+                os.close(fd)
+                os.killpg(os.getpgid(0), signal.SIGKILL)
+        return super().augment(conversation, context)
+
+    def augment_text(self, text, rng):
+        return text.swapcase()
+
+
+@augment.hookimpl
+def register_augmenters(register):
+    register(KillNode)
+'''
+
+
+def test_a_node_lost_in_the_middle_of_the_run_loses_and_duplicates_nothing(cluster, tmp_path):
+    site = install_plugin(tmp_path / "site", "augment-kill-node", {"kill_node_plugin": KILL_NODE}, {"kill-node": "kill_node_plugin"})
+    number = cluster.add_node()
+    node = f"127.0.0.{2 + number}"
+    try:
+        cluster.wait_for_nodes(3)
+        source = corpus(tmp_path / "in.jsonl", 36)
+        mark = tmp_path / "lost"
+        chain = ["--seed", "8", "--batch-size", "3", "typos", "--variants", "2", "kill-node", "--mark", mark, "--node", node, "exact-duplicates"]
+        env = {"PYTHONPATH": str(site)}
+        remote = on_ray(cluster, "run", source, "-o", tmp_path / "ray" / "out.jsonl", *chain, env=env)
+        assert remote.returncode == 0, remote.err
+        assert mark.exists(), f"no task ran on {node}"
+        assert cluster.processes[number].wait(timeout=60) is not None  # the node is gone
+    finally:
+        cluster.stop_node(number)
+        cluster.wait_for_nodes(2)
+    assert "ray: checked 3 node(s)" in remote.err
+    local = augment("run", source, "-o", tmp_path / "local" / "out.jsonl", "--workers", "1", *chain, env=env)
+    assert local.returncode == 0, local.err
+    assert (tmp_path / "ray" / "out.jsonl").read_bytes() == (tmp_path / "local" / "out.jsonl").read_bytes()
+    assert summary(remote) == summary(local)
+    numbers = [r["n"] for r in read_records(tmp_path / "ray" / "out.jsonl")]
+    assert numbers == sorted(numbers) and set(numbers) == set(range(36))

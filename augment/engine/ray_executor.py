@@ -56,7 +56,7 @@ PACKAGES = ("augment", "augment_plugins")
 #: The distribution whose dependencies every node must have at the driver's versions.
 DISTRIBUTION = "roleplay-augment"
 #: Seconds the node check may take (starting a worker process with the runtime_env included).
-CHECK_TIMEOUT = 300
+CHECK_TIMEOUT = 120
 #: The object store of a Ray instance started for the run: batches in flight are small.
 LOCAL_OBJECT_STORE = 256 << 20
 #: Environment variables passed on to the workers when set here (they change what steps read).
@@ -177,10 +177,17 @@ class RayExecutor:
             probe.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)).remote(needs, list(wanted))
             for n in nodes
         ]
+        _, late = ray.wait(refs, num_returns=len(refs), timeout=CHECK_TIMEOUT)
+        if late:
+            silent = [n["NodeManagerAddress"] for n, ref in zip(nodes, refs) if ref in late]
+            for ref in late:
+                ray.cancel(ref, force=True)
+            raise UsageError(
+                f"ray: node(s) {', '.join(silent)} did not answer the check within {CHECK_TIMEOUT} s: busy, or unable to "
+                "start a Python worker (see the raylet logs of the node)"
+            )
         try:
-            reports = ray.get(refs, timeout=CHECK_TIMEOUT)
-        except ray.exceptions.GetTimeoutError:
-            raise UsageError(f"ray: the nodes did not answer the check within {CHECK_TIMEOUT} s (are they busy, or unable to start a worker?)") from None
+            reports = ray.get(refs)
         except ray.exceptions.RayTaskError as exc:
             raise UsageError(f"ray: a node could not load the steps: {_cause(exc)}") from None
         except ray.exceptions.RayError as exc:

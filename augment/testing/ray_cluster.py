@@ -81,16 +81,17 @@ class LocalRayCluster:
         self.wait_for_nodes(self.nodes)
         return self
 
-    def add_node(self) -> int:
-        """One more worker node; returns its index in :attr:`processes`."""
+    def add_node(self, env: dict[str, str] | None = None) -> int:
+        """One more worker node (its processes get ``env`` on top of this
+        one's: a PATH without a tool, say); returns its index in :attr:`processes`."""
         number = len(self.processes)
-        self._spawn(f"worker{number}", [f"--address={self.address}", f"--node-ip-address=127.0.0.{2 + number}"])
+        self._spawn(f"worker{number}", [f"--address={self.address}", f"--node-ip-address=127.0.0.{2 + number}"], env)
         self._wait(lambda: "Ray runtime started" in self.logs[number].read_text(errors="replace"), f"worker node {number} to start", number)
         return number
 
-    def _spawn(self, name: str, args: list[str]) -> None:
+    def _spawn(self, name: str, args: list[str], extra: dict[str, str] | None = None) -> None:
         log = self.temp / f"{name}.log"
-        env = {**os.environ, **self.env}
+        env = {**os.environ, **self.env, **(extra or {})}
         cmd = [self.ray, "start", *args, f"--num-cpus={self.cpus}", f"--object-store-memory={self.object_store}",
                "--disable-usage-stats", "--block"]
         with open(log, "wb") as out:
@@ -116,7 +117,7 @@ class LocalRayCluster:
             return "(no log)"
 
     def wait_for_nodes(self, count: int) -> None:
-        """Until the cluster has ``count`` alive nodes (asked from a driver process)."""
+        """Until the cluster has exactly ``count`` alive nodes (asked from a driver process)."""
         probe = (
             "import ray, sys; ray.init(address=sys.argv[1], log_to_driver=False, logging_level='ERROR'); "
             "print(sum(1 for n in ray.nodes() if n['Alive']))"
@@ -127,7 +128,7 @@ class LocalRayCluster:
             done = subprocess.run([sys.executable, "-c", probe, self.address], capture_output=True, text=True,
                                   env={**os.environ, **self.env}, timeout=self.timeout)
             seen = done.stdout.strip() or done.stderr.strip()[-500:]
-            if done.returncode == 0 and seen.isdigit() and int(seen) >= count:
+            if done.returncode == 0 and seen.isdigit() and int(seen) == count:
                 return
             time.sleep(1)
         raise ClusterError(f"the cluster at {self.address} did not reach {count} alive nodes in {self.timeout:.0f} s (last: {seen})")
@@ -139,6 +140,17 @@ class LocalRayCluster:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
+
+    def stop_node(self, number: int) -> None:
+        """Stop one node the way ``ray stop`` would (it leaves the cluster)."""
+        proc = self.processes[number]
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=30)
 
     def stop(self) -> None:
         """End the nodes this cluster started (workers first), by their process groups."""

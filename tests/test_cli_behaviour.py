@@ -51,7 +51,7 @@ def test_quiet_silences_per_record_lines_too(tmp_path):
 def test_run_help_groups_its_options():
     text = run_cli("run", "--help").stdout.decode()
     headings = [line.rstrip(":") for line in text.splitlines() if line and not line.startswith(" ") and line.endswith(":")]
-    assert headings == ["Output", "Input", "Chain", "Model", "Errors", "Safety", "Resume", "Options", "Commands"]
+    assert headings == ["Output", "Input", "Chain", "Executor", "Model", "Errors", "Safety", "Resume", "Options", "Commands"]
 
 
 def test_validate_offers_only_the_options_it_honours():

@@ -313,8 +313,9 @@ from augment import Option, TextAugmenter
 
 
 class KillNode(TextAugmenter):
-    """On the node --node, kills that whole node (its process group: raylet,
-    workers, agents) in the middle of its first task, once (--mark)."""
+    """On the node --node, kills that node in the middle of its first task,
+    once (--mark): its raylet (this worker's parent), then this worker's
+    process group."""
 
     name = "kill-node"
     summary = "loses a node once"
@@ -329,6 +330,7 @@ class KillNode(TextAugmenter):
                 pass
             else:
                 os.close(fd)
+                os.kill(os.getppid(), signal.SIGKILL)  # the node's raylet, which started this worker
                 os.killpg(os.getpgid(0), signal.SIGKILL)
         return super().augment(conversation, context)
 

@@ -38,6 +38,11 @@ def section(name: str, file: str, summary: Summary, info: dict[str, Any], entry:
     if info.get("model"):
         model = info["model"]
         lines.append(f"| model | `{model['model']}` (temperature {model.get('temperature')}) |")
+        served = info.get("endpoints") or {}
+        if served.get("api_base"):
+            lines.append(f"| served by | {', '.join(f'`{base}`' for base in served['api_base'])} |")
+        if served.get("router_config"):
+            lines.append(f"| router config | `{served['router_config']}` |")
     lines.append(f"| format | {info['format']} |")
     if info.get("shards"):
         names, per_shard = info["shards"]

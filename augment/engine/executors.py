@@ -15,7 +15,7 @@ import importlib.util
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Protocol
 
-from augment.engine.workers import run_batches
+from augment.engine.workers import run_batches, run_overlapped
 from augment.errors import CommandLineError
 
 #: The values of ``--executor``.
@@ -41,11 +41,18 @@ def _silent(line: str) -> None:
     pass
 
 
+#: Batches of a chain that asks a model worked on at once (threads sharing one request window).
+MODEL_BATCHES_IN_FLIGHT = 2
+
+
 @dataclass
 class Local:
-    """This process, or ``workers`` local processes (:func:`run_batches`)."""
+    """This process, or ``workers`` local processes (:func:`run_batches`);
+    with ``overlap`` > 1, that many batches at once in threads of this
+    process (:func:`run_overlapped`: for work that waits, not computes)."""
 
     workers: int = 1
+    overlap: int = 1
     #: Said at the start (why the run is local when something else was asked).
     note: str | None = None
     say: Callable[[str], None] = field(default=_silent, repr=False)
@@ -57,6 +64,8 @@ class Local:
             job.engine.setup()  # before the workers start, so they share it
 
     def map(self, job, batches: Iterable[list]) -> Iterator[list]:
+        if self.overlap > 1:
+            return run_overlapped(job, batches, self.overlap)
         return run_batches(job, batches, self.workers)
 
     def close(self) -> None:
@@ -69,7 +78,10 @@ def make(name: str, workers: int = 1, address: str | None = None, asks_model: bo
     if name == "local":
         if address is not None:
             raise CommandLineError("--ray-address goes with --executor ray")
-        return Local(workers)
+        # Model steps wait on the network: two batches in threads of this
+        # process share the client's request window, so it stays full while
+        # a batch waits for its slowest requests.
+        return Local(1, overlap=MODEL_BATCHES_IN_FLIGHT) if asks_model else Local(workers)
     if name != "ray":
         raise CommandLineError(f"unknown executor {name!r} (known: {', '.join(EXECUTORS)})")
     if importlib.util.find_spec("ray") is None:  # not imported here: the executor sets Ray's variables first
@@ -77,7 +89,7 @@ def make(name: str, workers: int = 1, address: str | None = None, asks_model: bo
     if asks_model:
         # Model steps wait on the network, not on CPUs: their request window
         # (--concurrency) stays in this process, with the cache and the budget.
-        return Local(1, note="ray: this chain asks a model, so it runs here on the driver (requests are concurrent threads, --concurrency); no Ray task is started")
+        return Local(1, overlap=MODEL_BATCHES_IN_FLIGHT, note="ray: this chain asks a model, so it runs here on the driver (requests are concurrent threads, --concurrency); no Ray task is started")
     from augment.engine.ray_executor import RayExecutor
 
     return RayExecutor(address, workers)

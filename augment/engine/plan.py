@@ -64,8 +64,7 @@ def prepare(spec: RunSpec, registry: Registry) -> Run:
         expand=spec.expand_placeholders, user_name=spec.user_name, resume=spec.resume, client=client,
         safety_off=not spec.safety, shard_records=spec.shard_records,
     )
-    if spec.executor != "local" or spec.ray_address is not None:
-        run.executor = executors.make(spec.executor, spec.workers, spec.ray_address, asks_model=client is not None)
+    run.executor = executors.make(spec.executor, spec.workers, spec.ray_address, asks_model=client is not None)
     if spec.batch_size:
         run.batch_size = spec.batch_size
     elif engine is not None:
@@ -159,6 +158,8 @@ def card_info(spec: RunSpec, run: Run, summary: Summary) -> dict[str, Any]:
     engine = run.job.engine
     if engine is not None:
         info.update(seed=engine.seed, chain=[step.describe() for step in engine.steps], model=engine.model)
+        if engine.model:
+            info["endpoints"] = spec.model.endpoints()
     info["filters"] = [{"name": f.name, "options": dict(f.values)} for f in run.filters]
     info["safety"] = spec.safety
     if spec.shard_records:

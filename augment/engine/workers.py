@@ -11,8 +11,9 @@ import itertools
 import multiprocessing
 import os
 import signal
+import threading
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable, Iterator, TypeVar
 
@@ -75,6 +76,34 @@ def run_batches(job: Callable[[list[T]], R], batches: Iterable[list[T]], workers
         pool.shutdown(wait=False, cancel_futures=True)  # don't wait on work nobody will read
         raise
     pool.shutdown(wait=True)
+
+
+def run_overlapped(job: Callable[[list[T]], R], batches: Iterable[list[T]], in_flight: int) -> Iterator[R]:
+    """``job(batch)`` for every batch, in order, with up to ``in_flight``
+    batches at once in threads of this process: for work that waits (model
+    requests), so the next batch's requests go out while a batch waits for
+    its slowest ones. The threads are daemons: Ctrl-C or an error does not
+    wait for a batch nobody will read."""
+    pending: deque[Future] = deque()
+    for batch in batches:
+        pending.append(_in_thread(job, batch))
+        if len(pending) >= in_flight:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _in_thread(job: Callable[[list[T]], R], batch: list[T]) -> Future:
+    future: Future = Future()
+
+    def work() -> None:
+        try:
+            future.set_result(job(batch))
+        except BaseException as exc:  # handed to the run's thread, which raises it
+            future.set_exception(exc)
+
+    threading.Thread(target=work, name="augment-batch", daemon=True).start()
+    return future
 
 
 def _result(future):

@@ -85,17 +85,22 @@ class ModelSettings:
         return (self.api_base,) if isinstance(self.api_base, str) else tuple(self.api_base)
 
     def describe(self) -> dict[str, Any]:
-        """What goes into provenance: never a key."""
+        """What goes into each record's provenance: what shapes the answers
+        (model, sampling, extra body), never a key, and not where the model
+        was served: the same run over one endpoint or several writes the
+        same bytes (:meth:`endpoints` go into the dataset card)."""
         out: dict[str, Any] = {"model": self.model, "temperature": self.temperature, "max_tokens": self.max_tokens}
-        bases = [without_credentials(b) for b in self.api_bases]
-        if len(bases) == 1:
-            out["api_base"] = bases[0]
-        elif bases:
-            out["api_base"] = bases
-        if self.router_config:
-            out["router_config"] = os.path.basename(self.router_config)
         if self.extra_body:
             out["extra_body"] = self.extra_body
+        return out
+
+    def endpoints(self) -> dict[str, Any]:
+        """Where the model was served, without credentials: for the dataset card."""
+        out: dict[str, Any] = {}
+        if self.api_bases:
+            out["api_base"] = [without_credentials(b) for b in self.api_bases]
+        if self.router_config:
+            out["router_config"] = os.path.basename(self.router_config)
         return out
 
 

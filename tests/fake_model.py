@@ -65,6 +65,10 @@ def answer(body: dict) -> Reply:
                 content = (ZH if chinese else EN)[(seed + i) % 4]
             turns.append({"role": "user" if i % 2 == 0 else "assistant", "content": content})
         return Reply(json.dumps({"turns": turns}, ensure_ascii=False))
+    if "Write one conversation of exactly" in prompt:  # from-passage
+        return Reply(json.dumps({"turns": from_passage(prompt, seed, chinese)}, ensure_ascii=False))
+    if "Write what the system prompt should add" in prompt:  # context-extension
+        return Reply(json.dumps(context(prompt, "in Chinese." in prompt), ensure_ascii=False))
     if prompt.startswith("Translate each of these texts"):
         texts = json_after(prompt, "items).")
         target = re.search(r"into (.*?)\. Keep", prompt).group(1)
@@ -74,3 +78,38 @@ def answer(body: dict) -> Reply:
             out = ["[es] " + t for t in texts]
         return Reply(json.dumps({"turns": out}, ensure_ascii=False))
     return Reply(status=400, raw=b'{"error": {"message": "the fake model does not know this prompt"}}')
+
+
+def from_passage(prompt: str, seed: int, chinese: bool) -> list[dict]:
+    """Turns in which the character says a sentence of the passage (at most
+    20 words or 30 characters of it), after an action."""
+    marker = "as a JSON string:\n"
+    start = prompt.index(marker) + len(marker)
+    passage = json.JSONDecoder().raw_decode(prompt[start:])[0]
+    n = int(re.search(r"of exactly (\d+) turns", prompt).group(1))
+    sentences = [s for s in re.split(r"(?<=[.!?。！？])\s*", passage) if s.strip()]
+    turns = []
+    for i in range(n):
+        if i % 2 == 0:
+            turns.append({"role": "user", "content": (USER_ZH if chinese else USER_EN)[(seed + i) % 4]})
+            continue
+        said = sentences[(seed + i) % len(sentences)]
+        said = said[:30] if chinese else " ".join(said.split()[:20])
+        turns.append({"role": "assistant", "content": ("（点点头）" if chinese else "*nods* ") + said})
+    return turns
+
+
+def context(prompt: str, chinese: bool) -> dict:
+    """Scene, situation and relationship made of words the conversation uses
+    (never ten in a row), plus a few of its own."""
+    dialogue = json_after(prompt, "The conversation, as JSON")
+    text = " ".join(t["content"] for t in dialogue)
+    if chinese:
+        runs = [r[:6] for r in re.findall(r"[\u4e00-\u9fff]{2,}", text)] or ["客栈"]
+        return {"scene": f"{runs[0]}。", "situation": f"你正忙着{runs[-1]}。", "relationship": "对方是常来的客人。"}
+    words = sorted({w.lower() for w in re.findall(r"[A-Za-z]{5,}", text)}, key=lambda w: (-len(w), w))[:4] or ["evening"]
+    return {
+        "scene": f"The talk turns on {', '.join(words[:3])}.",
+        "situation": f"You are busy with {words[-1]} as it starts.",
+        "relationship": "The user is a guest you know by sight.",
+    }

@@ -70,6 +70,10 @@ class StepContext:
     variant: int = 0
     #: The character the record is linked to (a :class:`Persona`), if any.
     persona: Any = None
+    #: What the step says about this variant (the passage it drew on, a
+    #: score): the engine writes it into the variant's entry of the
+    #: provenance chain as ``facts``.
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -136,6 +140,10 @@ class Augmenter(Configurable):
     #: True to be told the conversation's language (``context.language``)
     #: even when ``languages`` is None (model steps check their answers' language).
     wants_language: ClassVar[bool] = False
+    #: True when the step may put a system prompt before a conversation that
+    #: has none (when ``system`` is in its roles): the engine then checks the
+    #: other turns one place on (context-extension).
+    adds_system: ClassVar[bool] = False
     #: Kinds of protected span this augmenter may change (see ``protect.KINDS``;
     #: ``protect.ALL`` for one that writes new text, like new-dialogue).
     rewrites: ClassVar[frozenset[str]] = frozenset()

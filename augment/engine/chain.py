@@ -22,7 +22,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from augment.conversation import Conversation
+from augment.conversation import SYSTEM, Conversation
 from augment.engine.augmenters import Augmenter, StepContext
 from augment.engine.fate import Dropped, Failed, Fate, Kept, Restored, Skipped
 from augment.engine.languages import turn_languages
@@ -144,7 +144,7 @@ class Engine:
                         rec.outcomes.append(Skipped(step.name, why, n))
                 if branch.languages is not None:
                     language = _most_common(branch.languages)
-                if not in_roles:
+                if not in_roles and not _adds_system(step, branch.conv):
                     rec.outcomes.append(Dropped(step.name, "no turn this step may change"))
                     continue
                 for variant in range(step.variants):
@@ -167,7 +167,7 @@ class Engine:
             if isinstance(child, Exception):
                 rec.outcomes.append(Failed(f"step {step.name} failed: {type(child).__name__}: {child}"))
                 continue
-            problem, restored = _check(branch.conv, child, ctx, step.augmenter.rewrites)
+            problem, restored = _check(branch.conv, child, ctx, step.augmenter.rewrites, _adds_system(step, branch.conv))
             if problem:
                 rec.outcomes.append(Dropped(step.name, problem))
                 continue
@@ -181,7 +181,8 @@ class Engine:
             rec.seen.add(key)
             rec.outcomes += [Restored(step.name, f"turn {i + 1} restored: protected span {span} changed") for i, span in restored]
             languages = branch.languages if branch.languages and len(child.turns) == len(branch.conv.turns) else None
-            rec.current.append(_Branch(child, branch.chain + [{**described, "variant": variant}], vpath, languages))
+            entry = {**described, "variant": variant, **({"facts": dict(ctx.facts)} if ctx.facts else {})}
+            rec.current.append(_Branch(child, branch.chain + [entry], vpath, languages))
 
     def estimate(self, conversations) -> dict[str, int]:
         """Requests and prompt tokens the chain's model steps need at least,
@@ -237,20 +238,27 @@ def _source(conv: Conversation) -> dict[str, Any]:
     return out
 
 
-def _check(before: Conversation, after: Conversation, ctx: StepContext, rewrites: frozenset[str]) -> tuple[str | None, list[tuple[int, str]]]:
+def _adds_system(step: Step, conv: Conversation) -> bool:
+    """``step`` may put a system prompt before ``conv``, which has none."""
+    return step.augmenter.adds_system and SYSTEM in step.touched_roles and conv.system is None
+
+
+def _check(before: Conversation, after: Conversation, ctx: StepContext, rewrites: frozenset[str], adds_system: bool = False) -> tuple[str | None, list[tuple[int, str]]]:
     """Why ``after`` may not be kept (a turn changed that the step may not
     touch), or None; and the turns put back as they were in ``after`` because
-    they lost a protected span: ``(index, span quoted)``."""
+    they lost a protected span: ``(index, span quoted)``. A system prompt
+    the step was allowed to add is not compared: the turns after it are."""
     restored = []
-    for i, (old, new) in enumerate(zip(before.turns, after.turns)):
+    shift = 1 if adds_system and after.system is not None else 0
+    for i, (old, new) in enumerate(zip(before.turns, after.turns[shift:])):
         if old == new:
             continue
         if i not in ctx.turns:
             return f"changed turn {i + 1}, which this step may not touch", []
         lost = ctx.protector.missing(old.content, new.content, rewrites)
         if lost:
-            after.turns[i] = copy.deepcopy(old)
-            restored.append((i, _quote(lost[0])))
+            after.turns[i + shift] = copy.deepcopy(old)
+            restored.append((i + shift, _quote(lost[0])))
     return None, restored
 
 

@@ -73,6 +73,9 @@ def main(argv: list[str] | None = None) -> None:
              work / "out.floor.jsonl", "conversations"),
             ("augment convert --to openai", convert("openai"), work / "out.openai.jsonl", "messages"),
             ("augment convert --to sharegpt", convert("sharegpt"), work / "out.sharegpt.jsonl", "conversations"),
+            ("augment convert --to alpaca", convert("alpaca"), work / "out.alpaca.jsonl", "instruction"),
+            ("augment convert --to alpaca --workers 2", convert("alpaca") + ["--workers", "2"], work / "out.alpaca.jsonl", "instruction"),
+            ("augment convert --to alpaca --no-safety", convert("alpaca") + ["--no-safety"], work / "out.alpaca.jsonl", "instruction"),
         ]
         rows = []
         for name, cmd, out, key in jobs:
@@ -93,7 +96,8 @@ def main(argv: list[str] | None = None) -> None:
                     cell(r["peak_rss_mib"], ".1f")] for r in rows]),
             f"{describe(info)}; corpus {stats['bytes'] / 2**20:.1f} MiB, mean {stats['mean_line']:.0f} B/line, "
             f"best of {args.repeat}; peak memory from {info['peak_rss_from']}\n"
-            + "\n".join(f"{r['job']}: {r['seconds'] / floor_row['seconds']:.1f}x the floor's time" for r in rows[2:]),
+            + "\n".join(f"{r['job']}: {r['seconds']:.2f} s beside the floor's {floor_row['seconds']:.2f} s (same run): "
+                        f"{floor_row['seconds'] / r['seconds']:.2f}x the floor's speed" for r in rows[2:]),
         ],
         args.json_path,
         {"n": args.n, "seed": args.seed, "repeat": args.repeat, "corpus": stats, "machine": info, "jobs": rows},

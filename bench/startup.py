@@ -117,6 +117,10 @@ def packages(modules: list[str]) -> str:
     return ", ".join(f"{top} ({n} module{'s' if n > 1 else ''})" for top, n in counts.items()) or "none"
 
 
+#: What each start-up is set beside, measured in the same run (the target: at most 2x).
+YARDSTICK = "yardstick: python -c 'import click'"
+
+
 def main(argv: list[str] | None = None) -> None:
     p = parser(__doc__, repeat=5)
     p.add_argument("--no-warm", action="store_true", help="skip the runs with a warm bytecode cache")
@@ -139,8 +143,14 @@ def main(argv: list[str] | None = None) -> None:
                     [augment, "run", str(one), "-o", str(out), "-q", "--seed", "1", step], out, (1, 2), "conversations")
 
         # (label, command, output or None, its lines from..to, the key every line has)
+        stats_in = work / "small.sharegpt.jsonl"
+        synthetic(stats_in, 20, 1234)
         jobs = [
+            (YARDSTICK, [python, "-c", "import click"], None, (0, 0), ""),
             ("augment --help", [augment, "--help"], None, (0, 0), ""),
+            ("augment convert --help", [augment, "convert", "--help"], None, (0, 0), ""),
+            ("augment validate SMALL", [augment, "validate", str(stats_in)], None, (0, 0), ""),
+            ("augment stats SMALL", [augment, "stats", str(stats_in)], None, (0, 0), ""),
             ("augment --version", [augment, "--version"], None, (0, 0), ""),
             ("augment convert ONE --to openai -o OUT -q",
              [augment, "convert", str(one), "--to", "openai", "-o", str(out), "-q"], out, (1, 1), "messages"),
@@ -164,8 +174,9 @@ def main(argv: list[str] | None = None) -> None:
 
     info = machine()
     nopyc = os.environ.get("PYTHONDONTWRITEBYTECODE")
-    header = ["job"] + [f"{what}, {mode}" for mode in modes for what in ("seconds", "peak MiB")]
-    rows = [[f"`{row['job']}`"] + [x for m in modes for x in (f"{modes[m][i]['seconds']:.3f}", f"{modes[m][i]['peak_rss_mib']:.1f}")]
+    header = ["job"] + [f"{what}, {mode}" for mode in modes for what in ("seconds", "peak MiB", "x yardstick")]
+    rows = [[f"`{row['job']}`"] + [x for m in modes for x in (f"{modes[m][i]['seconds']:.3f}", f"{modes[m][i]['peak_rss_mib']:.1f}",
+                                                               f"{modes[m][i]['seconds'] / modes[m][0]['seconds']:.1f}x")]
             for i, row in enumerate(modes["inherited env"])]
     report(
         [

@@ -79,21 +79,10 @@ class Alpaca(Format):
 
     def encode(self, conv: Conversation) -> dict[str, Any]:
         col = self.columns
-        if conv.tools is not None:
-            raise Unrepresentable("alpaca has no place for tools")
-        for i, turn in enumerate(conv.turns, 1):
-            if turn.role not in (SYSTEM, USER, ASSISTANT):
-                raise Unrepresentable(f"alpaca has no place for {turn.role} turns (turn {i}); write sharegpt or openai")
-            if turn.name is not None:
-                raise Unrepresentable(f"alpaca has no place for speaker names (turn {i}: {turn.name!r}); write sharegpt or openai")
-        found = order_problems(conv)
-        if found:
-            raise Unrepresentable(f"alpaca needs user/assistant pairs: {found[0]} (try --repair)")
+        if not _plain_pairs(conv):
+            _check(conv)
         dialogue = conv.dialogue
         answers = [conv.preference.chosen, conv.preference.rejected] if conv.preference else []
-        for i, turn in enumerate(dialogue + answers, 1):
-            if turn.extra or turn.name is not None or turn.role == FUNCTION_CALL:
-                raise Unrepresentable(f"alpaca has no place for message fields, names or function calls (turn {i})")
         if conv.preference is not None:
             *pairs, user = dialogue
             answer = None
@@ -132,6 +121,49 @@ class Alpaca(Format):
             entry["ranking"] = True
         entry["columns"] = named
         return entry
+
+
+def _plain_pairs(conv: Conversation) -> bool:
+    """True when ``conv`` is what Alpaca holds (the lean path: one pass):
+    no tools, an optional system prompt, then user/assistant pairs (a last
+    user turn for preference data) with no names or message fields."""
+    if conv.tools is not None:
+        return False
+    turns = conv.turns
+    start = 1 if turns and turns[0].role == SYSTEM else 0
+    if start and (turns[0].name is not None):
+        return False
+    n = len(turns) - start
+    if n == 0 or n % 2 != (1 if conv.preference is not None else 0):
+        return False
+    expected = USER
+    for turn in turns[start:] if start else turns:
+        if turn.role != expected or turn.name is not None or turn.extra:
+            return False
+        expected = ASSISTANT if expected == USER else USER
+    if conv.preference is not None:
+        return all(t.role == ASSISTANT and t.name is None and not t.extra for t in (conv.preference.chosen, conv.preference.rejected))
+    return True
+
+
+def _check(conv: Conversation) -> None:
+    """Raise Unrepresentable with the first reason ``conv`` cannot be Alpaca
+    (in the order users have always seen the reasons), if there is one."""
+    if conv.tools is not None:
+        raise Unrepresentable("alpaca has no place for tools")
+    for i, turn in enumerate(conv.turns, 1):
+        if turn.role not in (SYSTEM, USER, ASSISTANT):
+            raise Unrepresentable(f"alpaca has no place for {turn.role} turns (turn {i}); write sharegpt or openai")
+        if turn.name is not None:
+            raise Unrepresentable(f"alpaca has no place for speaker names (turn {i}: {turn.name!r}); write sharegpt or openai")
+    found = order_problems(conv)
+    if found:
+        raise Unrepresentable(f"alpaca needs user/assistant pairs: {found[0]} (try --repair)")
+    dialogue = conv.dialogue
+    answers = [conv.preference.chosen, conv.preference.rejected] if conv.preference else []
+    for i, turn in enumerate(dialogue + answers, 1):
+        if turn.extra or turn.name is not None or turn.role == FUNCTION_CALL:
+            raise Unrepresentable(f"alpaca has no place for message fields, names or function calls (turn {i})")
 
 
 def _string(value: Any, field: str) -> str:

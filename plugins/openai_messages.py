@@ -92,7 +92,7 @@ class OpenAIMessages(Format):
         if not isinstance(msg, dict):
             raise RecordError(f"message {i} must be an object, got {type_name(msg)}")
         role = msg.get("role")
-        if role not in ROLE_OF:
+        if not isinstance(role, str) or role not in ROLE_OF:
             raise RecordError(f"message {i}: unknown role {role!r} (known: system, user, assistant, tool)")
         name = msg.get("name")
         if name is not None and not isinstance(name, str):

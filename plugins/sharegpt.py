@@ -52,6 +52,8 @@ class ShareGPT(Format):
 
     def __init__(self, layout: Layout = Layout()) -> None:
         self.layout = layout
+        self._roles = layout.role_of()
+        self._tags = layout.tag_of()
 
     def detect(self, record: Any) -> bool:
         msgs = record.get(self.layout.messages) if isinstance(record, dict) else None
@@ -78,25 +80,10 @@ class ShareGPT(Format):
             raise RecordError(f"missing field {lay.messages!r}")
         if not isinstance(msgs, list):
             raise RecordError(f"field {lay.messages!r} must be an array, got {type_name(msgs)}")
-        roles = lay.role_of()
-        turns: list[Turn] = []
-        for i, msg in enumerate(msgs, 1):
-            if not isinstance(msg, dict):
-                raise RecordError(f"message {i} must be an object, got {type_name(msg)}")
-            tag = msg.get(lay.role_tag)
-            if tag not in roles:
-                known = ", ".join(repr(t) for t in roles)
-                raise RecordError(f"message {i}: unknown role {tag!r} in {lay.role_tag!r} (known: {known})")
-            content = msg.get(lay.content_tag)
-            if not isinstance(content, str):
-                raise RecordError(f"message {i}: {lay.content_tag!r} must be a string, got {type_name(content)}")
-            if roles[tag] == SYSTEM and i > 1:
-                raise RecordError(f"message {i}: a system message after the start")
-            name = msg.get("name")
-            extra = split_known(msg, (lay.role_tag, lay.content_tag, "name"))
-            if name is not None and not isinstance(name, str):
-                raise RecordError(f"message {i}: 'name' must be a string, got {type_name(name)}")
-            turns.append(Turn(roles[tag], content, name, extra))
+        roles = self._roles
+        turns = self._plain_turns(msgs)
+        if turns is None:
+            turns = self._turns(msgs)
         system = record.get(lay.system)
         if system is not None:
             if not isinstance(system, str):
@@ -116,6 +103,51 @@ class ShareGPT(Format):
             label=kto_tag(record),
         )
 
+    def _plain_turns(self, msgs: list[Any]) -> list[Turn] | None:
+        """The turns of messages that hold a known role and a string and
+        nothing else (nearly all of them), built without the checks; None
+        when any message is otherwise, for :meth:`_turns` to say why."""
+        roles = self._roles
+        role_tag, content_tag = self.layout.role_tag, self.layout.content_tag
+        if role_tag == content_tag:
+            return None
+        turns: list[Turn] = []
+        append = turns.append
+        for msg in msgs:
+            if type(msg) is not dict or len(msg) != 2:
+                return None
+            tag, content = msg.get(role_tag), msg.get(content_tag)
+            if type(tag) is not str or type(content) is not str:
+                return None  # a missing key is None: not a str
+            role = roles.get(tag)
+            if role is None or (role == SYSTEM and turns):
+                return None
+            append(Turn(role, content))
+        return turns
+
+    def _turns(self, msgs: list[Any]) -> list[Turn]:
+        lay = self.layout
+        roles = self._roles
+        turns: list[Turn] = []
+        for i, msg in enumerate(msgs, 1):
+            if not isinstance(msg, dict):
+                raise RecordError(f"message {i} must be an object, got {type_name(msg)}")
+            tag = msg.get(lay.role_tag)
+            if not isinstance(tag, str) or tag not in roles:
+                known = ", ".join(repr(t) for t in roles)
+                raise RecordError(f"message {i}: unknown role {tag!r} in {lay.role_tag!r} (known: {known})")
+            content = msg.get(lay.content_tag)
+            if not isinstance(content, str):
+                raise RecordError(f"message {i}: {lay.content_tag!r} must be a string, got {type_name(content)}")
+            if roles[tag] == SYSTEM and i > 1:
+                raise RecordError(f"message {i}: a system message after the start")
+            name = msg.get("name")
+            extra = split_known(msg, (lay.role_tag, lay.content_tag, "name"))
+            if name is not None and not isinstance(name, str):
+                raise RecordError(f"message {i}: 'name' must be a string, got {type_name(name)}")
+            turns.append(Turn(roles[tag], content, name, extra))
+        return turns
+
     def _answer(self, record: dict[str, Any], key: str, roles: dict[str, str]) -> Turn:
         """``chosen`` / ``rejected`` of preference data: one message."""
         lay = self.layout
@@ -123,7 +155,7 @@ class ShareGPT(Format):
         if not isinstance(msg, dict):
             raise RecordError(f"field {key!r} must be a message object ({{{lay.role_tag!r}, {lay.content_tag!r}}}), got {type_name(msg)}")
         tag, content = msg.get(lay.role_tag), msg.get(lay.content_tag)
-        if tag not in roles or roles[tag] not in (ASSISTANT, FUNCTION_CALL):
+        if not isinstance(tag, str) or tag not in roles or roles[tag] not in (ASSISTANT, FUNCTION_CALL):
             raise RecordError(f"{key}: role {tag!r} is not an answer ({lay.assistant_tag!r} or {lay.function_tag!r})")
         if not isinstance(content, str):
             raise RecordError(f"{key}: {lay.content_tag!r} must be a string, got {type_name(content)}")
@@ -131,7 +163,7 @@ class ShareGPT(Format):
 
     def encode(self, conv: Conversation) -> dict[str, Any]:
         lay = self.layout
-        tags = lay.tag_of()
+        tags = self._tags
         out: dict[str, Any] = {}
         turns = conv.turns
         if conv.system is not None:
@@ -160,7 +192,8 @@ class ShareGPT(Format):
         msg: dict[str, Any] = {lay.role_tag: tags[turn.role], lay.content_tag: turn.content}
         if turn.name is not None:
             msg["name"] = turn.name
-        msg.update(turn.extra)
+        if turn.extra:
+            msg.update(turn.extra)
         return msg
 
     def dataset_info(self, file_name: str, columns=(), traits=frozenset()) -> dict[str, Any]:

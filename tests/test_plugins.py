@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import install_plugin, run_cli
+from conftest import install_plugin, read_records, run_cli
 
 from augment import plugins
 from augment.errors import PluginError
@@ -133,7 +133,7 @@ def test_unknown_names_say_what_is_known():
     try:
         reg.format("parquet")
     except Exception as exc:
-        assert str(exc) == "unknown format 'parquet' (known: alpaca, card, novel, openai, script, sharegpt, sillytavern)"
+        assert str(exc) == "unknown format 'parquet' (known: alpaca, card, novel, openai, passages, script, sharegpt, sillytavern)"
     else:
         raise AssertionError("expected an error")
     assert issubclass(PluginError, Exception)
@@ -147,3 +147,37 @@ def test_formats_and_augmenters_listings_show_options():
     typos = next(a for a in augmenters if a["name"] == "typos")
     assert typos["roles"] == ["user"]
     assert [o["flag"] for o in typos["options"]] == ["--rate", "--max-chars"]
+
+
+FRAGILE = '''
+import augment
+from augment import ASSISTANT, USER, Conversation, Format, Turn
+
+
+class Fragile(Format):
+    """A reader with a bug: a record without 'q' raises KeyError."""
+
+    name = "fragile"
+
+    def decode(self, record):
+        return Conversation([Turn(USER, record["q"]), Turn(ASSISTANT, record["a"])])
+
+
+@augment.hookimpl
+def register_formats(register):
+    register(Fragile())
+'''
+
+
+def test_a_reader_that_raises_on_one_record_rejects_that_record_and_the_run_goes_on(tmp_path):
+    site = install_plugin(tmp_path / "site", "augment-fragile", {"fragile_plugin": FRAGILE}, {"fragile": "fragile_plugin"})
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"q": "Hi", "a": "Hello."}\n{"a": "no question"}\n{"q": "Bye", "a": "Farewell."}\n')
+    out = tmp_path / "out.jsonl"
+    done = run_cli("convert", str(src), "--from", "fragile", "--to", "sharegpt", "-o", str(out), "--on-error", "skip", env={"PYTHONPATH": str(site)})
+    assert done.returncode == 0, done.stderr.decode()
+    reason = "fragile could not read this record (KeyError: 'q'); please report it"
+    assert f"{src}:2: {reason}" in done.stderr.decode()
+    assert [r["conversations"][0]["value"] for r in read_records(out)] == ["Hi", "Bye"]
+    [rejected] = read_records(tmp_path / "out.jsonl.rejects.jsonl")
+    assert rejected["location"] == f"{src}:2" and rejected["reason"] == reason

@@ -136,8 +136,18 @@ def test_malformed_json_mid_file_is_reported_with_its_line_and_stops(cwd):
             [],
             "message 1: 'value' must be a string, got a number",
         ),
+        (
+            '{"conversations": [{"from": ["human"], "value": "hi"}]}',
+            [],
+            f"message 1: unknown role ['human'] in 'from' {SHAREGPT_KNOWN}",
+        ),
+        (
+            '{"messages": [{"role": {"name": "user"}, "content": "hi"}]}',
+            [],
+            "message 1: unknown role {'name': 'user'} (known: system, user, assistant, tool)",
+        ),
     ],
-    ids=["array", "string", "number", "wrong-type", "missing-field", "no-format", "unknown-tag", "unknown-tag-2", "openai-role", "value-type"],
+    ids=["array", "string", "number", "wrong-type", "missing-field", "no-format", "unknown-tag", "unknown-tag-2", "openai-role", "value-type", "list-tag", "object-role"],
 )
 def test_each_kind_of_bad_record_is_reported_as_file_line_why(cwd, bad, options, reason):
     write_lines(cwd / "in.jsonl", [line(good(1)), "", line(good(3)), bad, line(good(5))])
@@ -582,3 +592,15 @@ def test_nan_is_kept_or_rejected_not_silently_turned_into_null(tmp_path):
     out = [json.loads(l) for l in proc.stdout.decode().splitlines()]  # Python's json reads NaN back
     assert out == [] or (len(out) == 1 and out[0]["score"] != out[0]["score"])  # NaN != NaN
     assert proc.returncode == (0 if out else 1), proc.stderr.decode()  # rejected: nothing written, a failure
+
+
+def test_a_rejected_record_with_a_big_integer_keeps_its_number_in_the_rejects_file(cwd):
+    big = 123456789012345678901234567890  # past 64 bits: orjson cannot write it
+    bad = '{"conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "n", "n": %d}]}' % big
+    write_lines(cwd / "in.jsonl", [line(good(1)), bad])
+
+    done = invoke(["convert", "in.jsonl", "--to", "alpaca", "-o", "out.jsonl", "--on-error", "skip"])
+    assert done.exit_code == 0, done.stderr
+    [entry] = jsonl(cwd / "out.jsonl.rejects.jsonl")
+    assert entry["location"] == "in.jsonl:2" and entry["reason"].startswith("cannot write as alpaca: ")
+    assert entry["record"]["conversations"][1]["n"] == big

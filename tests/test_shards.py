@@ -76,7 +76,8 @@ def test_shards_of_different_columns_load_together(tmp_path):
 def test_resume_goes_on_inside_the_shard_it_stopped_in(tmp_path):
     site = install_plugin(tmp_path / "site", "augment-shout", {"shout_plugin": KILL_ONCE}, {"shout": "shout_plugin"})
     source = corpus(tmp_path / "in.jsonl", 40)
-    env = {"PYTHONPATH": str(site), "KILL_MARK": str(tmp_path / "mark"), "KILL_AT": "45"}
+    # a checkpoint after every batch (not every 2 s), so the kill comes after one inside a later shard
+    env = {"PYTHONPATH": str(site), "KILL_MARK": str(tmp_path / "mark"), "KILL_AT": "45", "AUGMENT_CHECKPOINT_SECONDS": "0"}
     out = f"{tmp_path}/a/chats/"
     args = ["run", str(source), "-o", out, "--shard-records", "25", "--seed", "4", "--workers", "1", "--batch-size", "4",
             "typos", "--variants", "2", "shout", "exact-duplicates"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,13 +12,16 @@ from augment.cli.options import (
     reporter, resume_options, source, user_errors, write_options,
 )
 from augment.dataio.streams import STDIO
-from augment.engine.plan import prepare, write_beside
-from augment.spec import RunSpec
+
+if TYPE_CHECKING:
+    from augment.spec import RunSpec
 
 
 def finish(spec: RunSpec, run, quiet: bool) -> None:
     """After a run: the dataset_info.json entry and the dataset card beside
     the output, the summary, and a non-zero exit if nothing was written."""
+    from augment.engine.plan import write_beside
+
     beside = write_beside(spec, run, registry())
     written = spec.output
     if spec.shard_records:
@@ -46,6 +50,7 @@ def finish(spec: RunSpec, run, quiet: bool) -> None:
 @error_options
 @safety_options
 @resume_options
+@option("--workers", type=click.IntRange(1), default=1, show_default=True, section="Speed", help="Processes that decode and repair the records; the output is the same bytes for any number.")
 def convert(**o):
     """Convert IN to another format, losing nothing.
 
@@ -54,11 +59,15 @@ def convert(**o):
     dataset_info.json entry for LLaMA-Factory and a dataset card are written
     beside the output.
     """
+    from augment.engine.plan import prepare
+    from augment.spec import RunSpec
+
     with user_errors():
         spec = RunSpec(
             source(o), o["output"], o["to"], o["greeting"], o["opener"], on_error=o["on_error"], rejects=o["rejects"],
             resume=o["resume"], expand_placeholders=o["expand_placeholders"], user_name=o["user_name"],
             personas_dir=o["personas_dir"], safety=not o["no_safety"], judge=judge_settings(o), command=tuple(sys.argv[1:]),
+            workers=o["workers"],
         )
         run = prepare(spec, registry())
         run.report = reporter(o["quiet"])
@@ -72,6 +81,7 @@ def convert(**o):
 @read_options
 @option("--rejects", type=click.Path(dir_okay=False), section="Errors", help="Write the unreadable records here, with their reason.")
 @option("-q", "--quiet", is_flag=True, section="Errors", help="No summary line; the problems and the exit status only.")
+@option("--workers", type=click.IntRange(1), default=1, show_default=True, section="Speed", help="Processes that decode, repair and check the records; the output is the same for any number.")
 def validate(**o):
     """Check IN against the rules trainers enforce.
 
@@ -82,8 +92,11 @@ def validate(**o):
     """
     if o["output"] is not None and o["greeting"] is None:
         raise click.UsageError("-o writes repaired records: add --repair or --greeting")
+    from augment.engine.plan import prepare, write_beside
+    from augment.spec import RunSpec
+
     with user_errors():
-        spec = RunSpec(source(o), o["output"], None, o["greeting"], o["opener"], on_error="skip", rejects=o["rejects"], check=True, command=tuple(sys.argv[1:]))
+        spec = RunSpec(source(o), o["output"], None, o["greeting"], o["opener"], on_error="skip", rejects=o["rejects"], check=True, command=tuple(sys.argv[1:]), workers=o["workers"])
         run = prepare(spec, registry())
         run.report = click.echo
         run.on_problems = lambda result: [click.echo(f"{result.location}: {p}") for p in result.problems]

@@ -8,15 +8,17 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import click
 
-from augment.dataio.reading import Source
 from augment.dataio.validation import GREETING_POLICIES
-from augment.engine.run import Run
 from augment.errors import AugmentError, CommandLineError, StopRun, UsageError
-from augment.plugins import Registry, registry as load_registry
+
+if TYPE_CHECKING:  # imported when a command runs, not for its --help
+    from augment.dataio.reading import Source
+    from augment.engine.run import Run
+    from augment.plugins import Registry
 
 #: Per-record lines shown before the rest go to the rejects file only.
 MAX_ECHOED = 20
@@ -24,6 +26,8 @@ STOP_HINT = "(stopped at the first bad record; --on-error skip rejects bad recor
 
 
 def registry() -> Registry:
+    from augment.plugins import registry as load_registry
+
     reg = load_registry()
     for failure in reg.failures:
         click.echo(f"warning: plugin {failure.name}: {failure.error}", err=True)
@@ -157,6 +161,8 @@ def model_options(fn):
 
 def source(o: dict[str, Any], input_path: str | None = None) -> Source:
     """The input part of a run spec, from a command's options."""
+    from augment.dataio.reading import Source
+
     info = o.get("dataset_info")
     name = o.get("dataset")
     if (info is None) != (name is None):

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 
 from augment.dataio.formats import Format
-from augment.dataio.streams import STDIO, AtomicFile, write_json_atomic
+from augment.dataio.streams import STDIO, AtomicFile, dumps, write_json_atomic
 from augment.engine.resume import partial_path
 from augment.errors import Unrepresentable, UsageError
 
@@ -41,7 +41,7 @@ class Rejects:
             entry["raw"] = raw
         else:
             entry["record"] = record
-        self._file.file.write(orjson.dumps(entry) + b"\n")
+        self._file.file.write(dumps(entry) + b"\n")  # big integers and lone surrogates too
 
     def offset(self) -> int | None:
         """How long the partial file is (None: not started)."""

@@ -21,6 +21,8 @@ GREETING_POLICIES: tuple[str, ...] = ("fold-into-system", "insert-user", "drop")
 
 def problems(conv: Conversation) -> list[str]:
     """Every rule ``conv`` breaks, as sentences; empty when it is valid."""
+    if conv.preference is None and _plainly_valid(conv.turns):
+        return []  # the lean path: one pass for the records that break nothing
     out = order_problems(conv) + [
         f"turn {_number(conv, turn)}: empty {turn.role} turn"
         for turn in conv.dialogue
@@ -34,6 +36,22 @@ def problems(conv: Conversation) -> list[str]:
             elif not answer.content.strip():
                 out.append(f"the {which} answer is empty")
     return out
+
+
+def _plainly_valid(turns: list[Turn]) -> bool:
+    """True when a chat's turns break no rule: an optional system prompt, then
+    prompt/answer pairs, none of them empty."""
+    start = 1 if turns and turns[0].role == SYSTEM else 0
+    n = len(turns) - start
+    if n == 0 or n % 2:
+        return False
+    prompt = True
+    for i in range(start, len(turns)):
+        turn = turns[i]
+        if turn.role not in (PROMPT_ROLES if prompt else ANSWER_ROLES) or not turn.content.strip():
+            return False
+        prompt = not prompt
+    return True
 
 
 def order_problems(conv: Conversation) -> list[str]:

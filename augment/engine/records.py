@@ -106,6 +106,10 @@ class RecordJob:
         except RecordError as exc:
             result.fates.append(Failed(str(exc)))
             return False
+        except Exception as exc:  # noqa: BLE001 - a reader's bug on one record rejects that record, with what went wrong
+            reader = getattr(raw.format, "name", None) or "the reader"
+            result.fates.append(Failed(f"{reader} could not read this record ({type(exc).__name__}: {exc}); please report it"))
+            return False
         conv.location = raw.location
         if self.greeting is not None:
             result.repairs = repair(conv, self.greeting, self.opener)

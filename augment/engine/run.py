@@ -107,7 +107,7 @@ class Run:
                 for result in batch:
                     self._account(result, writer)
                     done = result.ordinal + 1
-                if journal is not None and writer is not None and out_file is not None:
+                if journal is not None and writer is not None and out_file is not None and journal.due():
                     out_file.file.flush()
                     journal.save({"done": done, "offset": out_file.file.tell(), "count": writer.count, "shard": getattr(out_file, "shard", None), "rejects_offset": self._rejects.offset(), "summary": summary.state()})
             if writer is not None:

@@ -34,8 +34,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import re
-import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -43,17 +41,20 @@ from typing import Any, Awaitable, Callable, Iterable, TypeVar
 
 from augment.errors import AugmentError, VariantRejected
 from augment.model.accounting import Accounting
-from augment.model.endpoints import deployments, missing_v1_hint, without_credentials
+from augment.model.endpoints import deployments, without_credentials
+from augment.model.faults import _cannot_connect, _retry_after, classify
 from augment.model.settings import (  # noqa: F401 (ModelSettings, RequestRefused, cache_root ... are imported from here)
     _UNSET, BACKOFF_BASE, BACKOFF_CAP, CONTEXT_REFUSAL, FORMAT_REFUSAL, GROUP, MODES, SECRET_NAMES, START_WAIT,
     Answer, AnswerCut, BudgetExceeded, ModelSettings, RequestRefused, ServerUnreachable, Usage, cache_root,
     estimate_tokens, scrub,
 )
+from augment.model.structured import StructuredOutput
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-class LLMClient(Accounting):
+
+class LLMClient(StructuredOutput, Accounting):
     def __init__(self, settings: ModelSettings) -> None:
         self.settings = settings
         self.usage = Usage()
@@ -142,51 +143,6 @@ class LLMClient(Accounting):
             if bigger <= max_tokens:
                 raise AnswerCut(f"the answer was cut off at {max_tokens} tokens (finish_reason length); raise --max-tokens-limit")
             max_tokens = bigger
-
-    # -- the context window ------------------------------------------------------------
-    def mode(self) -> str:
-        """json_schema, json_object or none: what litellm says the provider takes
-        (an OpenAI-compatible server of our own is asked for json_schema, and
-        falls back if it refuses)."""
-        if self._mode is None:
-            lib = self._lib()
-            model = self.deployments[0].model
-            supported = self._supported_params()
-            custom = any(d.api_base for d in self.deployments)
-            provider = model.split("/", 1)[0] if "/" in model else "openai"
-            try:
-                schema_ok = bool(lib.supports_response_schema(model=model))
-            except Exception:  # noqa: BLE001
-                schema_ok = False
-            if supported is not None and "response_format" not in supported:
-                self._mode = "none"
-            elif schema_ok or (custom and provider in ("openai", "hosted_vllm", "openai_like", "lm_studio", "llamafile", "ollama_chat")):
-                self._mode = "json_schema"
-            elif supported is not None:
-                self._mode = "json_object"
-            else:
-                self._mode = "none"
-            self.usage.structured.append(self._mode)
-        return self._mode
-
-    def _response_format(self, schema: dict[str, Any] | None) -> dict[str, Any] | None:
-        if schema is None:
-            return None
-        mode = self.mode()
-        if mode == "json_schema":
-            return {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": True}}
-        if mode == "json_object":
-            return {"type": "json_object"}
-        return None
-
-    def _fall_back(self, sent: dict[str, Any], reason: str) -> None:
-        """The server refused the response_format it was sent: use the next mode."""
-        with self._lock:
-            current = "json_schema" if sent.get("type") == "json_schema" else "json_object"
-            if self._mode != current:
-                return  # another request has already moved on
-            self._mode = MODES[MODES.index(current) + 1]
-            self.usage.structured.append(f"{self._mode} (the server refused {current}: {reason[:120]})")
 
     # -- one request, cached ---------------------------------------------------------
     async def _ask(self, messages: list[dict[str, str]], seed: int, max_tokens: int, schema: dict[str, Any] | None) -> Answer:
@@ -306,34 +262,10 @@ class LLMClient(Accounting):
 
     # -- faults -------------------------------------------------------------------------
     def _classify(self, exc: Exception) -> tuple[str, str]:
-        """What a failed request means: ``unreachable`` (nothing listens: the
-        server never saw it), ``refused`` (a 4xx about this request), ``fatal``
-        (a wrong key, URL or model: every request would fail) or ``transient``."""
         lib = self._lib()
-        s = self.settings
-        reason = scrub(_short(exc))
-        if _cannot_connect(exc) or (isinstance(exc, getattr(lib, "RouterRateLimitError", ())) and self._down_since is not None):
-            return "unreachable", reason
-        status = getattr(exc, "status_code", None)
-        try:
-            status = int(status) if status is not None else None
-        except (TypeError, ValueError):
-            status = None
-        where = self._where()
-        if isinstance(exc, lib.AuthenticationError) or status == 401:
-            return "fatal", f"{s.model} at {where}: the server refused the key ({reason}); give the key's variable with --api-key-env"
-        if isinstance(exc, lib.NotFoundError) or status == 404:
-            base = next((d.api_base for d in self.deployments if d.api_base), None)
-            return "fatal", f"{s.model} at {where}: {reason}{missing_v1_hint(base)}"
-        if isinstance(exc, (lib.RateLimitError, lib.Timeout)) or status in (408, 409, 429):
-            return "transient", reason
-        if status == 403 and not re.search(r"content|policy|safety|moderat|flagged|filter", reason, re.I):
-            return "fatal", f"{s.model} at {where}: permission denied ({reason})"
-        if status is not None and 400 <= status < 500:
-            return "refused", f"{status}: {_server_message(reason)}"
-        if isinstance(exc, (lib.BadRequestError, lib.ContentPolicyViolationError)):
-            return "refused", _server_message(reason)
-        return "transient", reason
+        down = _cannot_connect(exc) or (isinstance(exc, getattr(lib, "RouterRateLimitError", ())) and self._down_since is not None)
+        base = next((d.api_base for d in self.deployments if d.api_base), None)
+        return classify(exc, lib, f"{self.settings.model} at {self._where()}", base, down)
 
     def _unreachable_wait(self, attempt: int, reason: str) -> float:
         """How long to wait before trying an unreachable server again, or stop
@@ -371,7 +303,9 @@ class LLMClient(Accounting):
     def _lib(self):
         if self._litellm is None:
             os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no price download at import
-            import litellm
+            from augment.slow_import import import_announced
+
+            litellm = import_announced("litellm")  # once, lazily; announced on a terminal when slow
 
             litellm.suppress_debug_info = True
             # Parameters a provider does not take are left out here (see
@@ -380,15 +314,6 @@ class LLMClient(Accounting):
             litellm.drop_params = False
             self._litellm = litellm
         return self._litellm
-
-    def _supported_params(self) -> set[str] | None:
-        if self._supported is None:
-            try:
-                params = self._lib().get_supported_openai_params(model=self.deployments[0].model)
-            except Exception:  # noqa: BLE001
-                params = None
-            self._supported = set(params) if params else set()
-        return self._supported or None
 
     def _get_router(self):
         if self._router is None:
@@ -426,45 +351,6 @@ def shared_loop() -> asyncio.AbstractEventLoop:
             _loop = asyncio.new_event_loop()
             threading.Thread(target=_loop.run_forever, name=LOOP_THREAD, daemon=True).start()
     return _loop
-
-
-def _cannot_connect(exc: BaseException) -> bool:
-    """True when nothing answered at the address: refused, no such host, no route."""
-    seen = 0
-    current: BaseException | None = exc
-    while current is not None and seen < 12:
-        if isinstance(current, (ConnectionRefusedError, socket.gaierror)):
-            return True
-        name = type(current).__name__
-        if name in ("ClientConnectorError", "ClientConnectorDNSError", "ConnectError") and "timeout" not in str(current).lower():
-            return True
-        if isinstance(current, OSError) and current.errno in (111, 113, 101, 99):  # refused, no route, unreachable
-            return True
-        current = current.__cause__ or current.__context__
-        seen += 1
-    return False
-
-
-def _server_message(reason: str) -> str:
-    """The server's words in one of litellm's messages (the class names before them dropped)."""
-    text = reason.split(" - ", 1)[1] if " - " in reason else reason
-    return text.strip()[:300]
-
-
-def _retry_after(exc: Exception) -> float | None:
-    headers = getattr(exc, "litellm_response_headers", None) or {}
-    value = headers.get("retry-after") if hasattr(headers, "get") else None
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
-
-
-def _short(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:400]
 
 
 #: Kept for plugins that imported it from here.

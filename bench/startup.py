@@ -11,7 +11,7 @@ What it does:
 1. writes a 1-record ShareGPT file (``corpora.synthetic``, seed 1234);
 2. times ``augment --help``, ``augment --version``, ``augment convert ONE --to
    openai -o OUT -q``, and for contrast ``augment run ONE -o OUT -q --seed 1
-   typos`` (imports nlpaug) and ``... synonym`` (loads WordNet), each as its
+   typos`` and ``... synonym`` (loads its synonym table), each as its
    own child process (``harness.run``: GNU time): best wall time of
    ``--repeat`` runs and the peak RSS;
 3. does it twice: with the environment as inherited (here
@@ -22,7 +22,8 @@ What it does:
 4. checks, in a ``python -c`` child, that importing ``augment.cli`` and calling
    ``main(["--help"])`` and a convert leave none of litellm, nlpaug, nltk,
    langdetect in ``sys.modules``; and, as a control that the check can see an
-   import at all, that ``main(["run", ..., "typos"])`` does load nlpaug. A
+   import at all, that ``main(["run", ..., "typos"])`` does load langdetect (the engine's
+   language guess; typos itself no longer imports nlpaug). A
    heavy module where it must not be, a failed job or a wrong output stops the
    benchmark with exit status 1;
 5. prints a Markdown table and the machine, and with ``--json FILE`` writes the
@@ -99,8 +100,8 @@ def check_modules(python: str, one: Path, work: Path) -> list[dict]:
         if step["exit"] not in (0, None):
             failures.append(f"{step['step']} exited with {step['exit']}: {step['output']}")
         if control:
-            if not any(m.split(".")[0] == "nlpaug" for m in step["heavy"]):
-                failures.append(f"control {step['step']} did not load nlpaug: the check cannot see imports")
+            if not any(m.split(".")[0] == "langdetect" for m in step["heavy"]):  # the engine's language guess
+                failures.append(f"control {step['step']} did not load langdetect: the check cannot see imports")
         elif step["heavy"]:
             failures.append(f"{step['step']} loaded {', '.join(step['heavy'])}")
     check_jsonl(work / "check.openai.jsonl", "messages", 1)

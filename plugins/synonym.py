@@ -1,8 +1,10 @@
 """Synonym replacement that keeps role-play text reading right.
 
-nlpaug's ``SynonymAug`` chooses the words and the synonyms; what it is given
-is ours: WordNet 3.0 from Debian's packages (see ``wordnet_data``), a part-of-
-speech guesser that needs no downloaded model, and a word model that only
+nlpaug's ``SynonymAug`` way of choosing picks the words and the synonyms (its
+lines, without its slow import: ``nlpaug_choice``); what it is given is ours:
+WordNet 3.0 from Debian's packages, read through a table built once
+(``synonym_table``), a part-of-speech guesser that needs no downloaded model,
+and a word model that only
 offers synonyms of content words in the word's own inflection (``walked`` ->
 ``strolled``, ``keepers`` -> ``custodians``). Pronouns, determiners,
 auxiliaries, prepositions, conjunctions, contractions, names and punctuation
@@ -19,6 +21,8 @@ import augment
 from augment import ASSISTANT, USER, Option, TextAugmenter, between
 
 from . import wordnet_data
+from .nlpaug_choice import substitute_synonyms
+from .synonym_table import SynonymTable, synonym_table
 
 #: Words and single other characters; a word keeps its inner apostrophes ("can't").
 TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\S")
@@ -64,8 +68,8 @@ class ContentTagger:
     ``NNP``, everything that is not a plain word ``SYM``; only the content tags
     are ever replaced."""
 
-    def __init__(self, wn) -> None:
-        self.wn = wn
+    def __init__(self, table: SynonymTable) -> None:
+        self.table = table
 
     def tag(self, tokens: list[str]) -> list[tuple[str, str]]:
         out = []
@@ -117,22 +121,21 @@ class ContentTagger:
     @lru_cache(maxsize=65536)
     def _lemma(self, low: str, pos: str) -> str | None:
         """The dictionary form of ``low`` as ``pos``, if WordNet knows it so."""
-        from lemminflect import getLemma
-
-        upos = {"n": "NOUN", "v": "VERB", "a": "ADJ", "r": "ADV"}[pos]
-        for lemma in (*getLemma(low, upos), self.wn.morphy(low, pos)):
-            if lemma and self.wn.synsets(lemma, pos):
+        table = self.table
+        for lemma in (*table.get_lemma(low, pos), table.morphy(low, pos)):
+            if lemma and table.synsets(lemma, pos):
                 return lemma
         return None
 
     def _frequency(self, low: str, pos: str) -> int:
         lemma = self._lemma(low, pos)
-        return sum(l.count() for s in self.wn.synsets(lemma, pos)[:3] for l in s.lemmas() if l.name().lower() == lemma)
+        table = self.table
+        return sum(count for s in table.synsets(lemma, pos)[:3]
+                   for name, count in zip(table.names[s], table.counts[s]) if name.lower() == lemma)
 
     def _inflection(self, low: str, pos: str, prev: str) -> str:
         """The Penn tag of ``low`` as the ``pos`` it is: VBD or VBN, NNS, JJR ..."""
-        from lemminflect import getInflection
-
+        getInflection = self.table.get_inflection
         lemma = self._lemma(low, pos)
         if pos == "v":
             forms = [t for t in ("VBD", "VBN", "VBG", "VBZ") if low in getInflection(lemma, t)]
@@ -152,33 +155,32 @@ class ContentTagger:
 class Synonyms:
     """Synonyms of a word, from its commonest senses, in the word's inflection."""
 
-    def __init__(self, wn, tagger: ContentTagger, senses: int) -> None:
-        self.wn = wn
+    def __init__(self, table: SynonymTable, tagger: ContentTagger, senses: int) -> None:
+        self.table = table
         self.tagger = tagger
         self.senses = senses
 
     @lru_cache(maxsize=65536)
     def of(self, word: str, tag: str) -> tuple[str, ...]:
-        from lemminflect import getInflection
-
+        table = self.table
         pos = {"N": "n", "V": "v", "J": "a", "R": "r"}[tag[0]]
         lemma = self.tagger._lemma(word.lower(), pos)
         if lemma is None:
             return ()
         out: list[str] = []
-        for synset in self.wn.synsets(lemma, pos)[: self.senses]:
-            if lemma not in {l.name().lower() for l in synset.lemmas()}:
+        for sense in table.synsets(lemma, pos)[: self.senses]:
+            names = table.names[sense]
+            if lemma not in {name.lower() for name in names}:
                 continue  # reached through another word's sense
-            for entry in synset.lemmas():
-                name = entry.name()
+            for name, count in zip(names, table.counts[sense]):
                 words = name.replace("_", " ").split()
                 if name.lower() == lemma or not all(w.isalpha() for w in words) or len(words) > 3:
                     continue
                 if any(w[0].isupper() for w in words):
                     continue  # proper nouns ("Iodine" for "I")
-                if entry.count() == 0 or not any(c in "aeiou" for c in name.lower()):
+                if count == 0 or not any(c in "aeiou" for c in name.lower()):
                     continue  # never seen in the tagged corpus: rare or odd ("cognise")
-                form = _inflect(words, pos, tag, getInflection)
+                form = _inflect(words, pos, tag, table.get_inflection)
                 if form and form.lower() != word.lower() and form not in out:
                     out.append(form)
         return tuple(out)
@@ -196,39 +198,28 @@ def _inflect(words: list[str], pos: str, tag: str, get) -> str | None:
     return " ".join(words)
 
 
-def _make_nlpaug_augmenter(wn, senses: int, rate: float):
-    """nlpaug's SynonymAug, with our tagger and word model in place of the
-    ones that would call nltk.pos_tag and nltk.download."""
-    import nlpaug.augmenter.word as naw
-    from nlpaug.model.word_dict import WordDictionary
+class WordModel:
+    """What nlpaug's ``SynonymAug`` asks its word model, for one text: which
+    tokens can change and their synonyms. Like nlpaug's models it answers by
+    the word, so a word written twice is looked up with its last tag."""
 
-    tagger = ContentTagger(wn)
-    synonyms = Synonyms(wn, tagger, senses)
+    def __init__(self, tagger: ContentTagger, synonyms: Synonyms) -> None:
+        self.tagger = tagger
+        self.synonyms = synonyms
 
-    class RolePlayWordModel(WordDictionary):
-        def __init__(self) -> None:
-            super().__init__(cache=True)
-            self.tags: dict[str, str] = {}
+    def choose(self, tokens: list[str], rate: float, rng: random.Random) -> list[str] | None:
+        tags = [tag for _, tag in self.tagger.tag(tokens)]
+        last = dict(zip(tokens, tags))
+        of = self.synonyms.of
 
-        def pos_tag(self, tokens):
-            tagged = tagger.tag(list(tokens))
-            self.tags = {token: tag for token, tag in tagged}
-            return tagged
+        def candidates(i: int) -> list[str]:
+            tag = last[tokens[i]]
+            return list(of(tokens[i], tag)) if tag in CONTENT_TAGS else []
 
-        def predict(self, word, pos=None):
-            tag = self.tags.get(word)
-            if pos is None or tag not in CONTENT_TAGS:
-                return []
-            return list(synonyms.of(word, tag))
+        def usable(i: int) -> bool:
+            return tags[i] in CONTENT_TAGS and bool(candidates(i))
 
-    class RolePlaySynonymAug(naw.SynonymAug):
-        def get_model(self, *args, **kwargs):
-            return RolePlayWordModel()
-
-        def skip_aug(self, token_idxes, tokens):
-            return [i for i in token_idxes if tokens[i][1] in CONTENT_TAGS and self.model.predict(tokens[i][0], "x")]
-
-    return RolePlaySynonymAug(aug_p=rate, aug_min=1, aug_max=None, stopwords=sorted(CLOSED))
+        return substitute_synonyms(tokens, tags, candidates, usable, CLOSED, rate, rng)
 
 
 class Synonym(TextAugmenter):
@@ -254,7 +245,9 @@ class Synonym(TextAugmenter):
 
     def setup(self) -> None:
         if self._aug is None:
-            self._aug = _make_nlpaug_augmenter(wordnet_data.wordnet(), self.values["senses"], self.values["rate"])
+            table = synonym_table()
+            tagger = ContentTagger(table)
+            self._aug = WordModel(tagger, Synonyms(table, tagger, self.values["senses"]))
 
     def __getstate__(self):
         return {**self.__dict__, "_aug": None}  # worker processes build their own
@@ -266,36 +259,19 @@ class Synonym(TextAugmenter):
             return text
         lead = text[: len(text) - len(text.lstrip())]
         trail = text[len(text.rstrip()) :]
-        spans: list[tuple[int, int]] = []
-        source: list[str] = [core]
-
-        def tokenize(data: str) -> list[str]:
-            source[0] = data
-            spans[:] = [m.span() for m in TOKEN.finditer(data)]
-            return [data[a:b] for a, b in spans]
-
-        def detokenize(tokens: list[str]) -> str:
-            data = source[0]
-            if len(tokens) != len(spans):
-                return data  # nlpaug changed the token count: keep the text
-            pieces, pos = [], 0
-            for (a, b), token in zip(spans, tokens):
-                pieces.append(data[pos:a])
-                pieces.append(token)
-                pos = b
-            pieces.append(data[pos:])
-            return "".join(pieces)
-
-        aug = self._aug
-        aug.tokenizer, aug.reverse_tokenizer = tokenize, detokenize
-        import numpy as np
-
-        seed = rng.getrandbits(32)
-        random.seed(seed)  # nlpaug draws from the global generators
-        np.random.seed(seed)
-        out = aug.augment(core)
-        out = out[0] if isinstance(out, list) else out
-        return f"{lead}{out}{trail}"
+        spans = [m.span() for m in TOKEN.finditer(core)]
+        tokens = [core[a:b] for a, b in spans]
+        # nlpaug drew from the global generator, seeded like this: the same draws
+        new = self._aug.choose(tokens, self.values["rate"], random.Random(rng.getrandbits(32)))
+        if new is None or new == tokens:
+            return text
+        pieces, pos = [], 0
+        for (a, b), token in zip(spans, new):
+            pieces.append(core[pos:a])
+            pieces.append(token)
+            pos = b
+        pieces.append(core[pos:])
+        return f"{lead}{''.join(pieces)}{trail}"
 
 
 @augment.hookimpl

@@ -12,6 +12,7 @@ The core's plain word list (``augment.is_word``) reads the same files without NL
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -19,7 +20,9 @@ import warnings
 from functools import lru_cache
 from pathlib import Path
 
-from augment import cache_folder, wordnet_folder
+from augment import AugmentError, cache_folder, wordnet_folder
+
+SOURCES = ("/usr/share/wordnet",)  # Debian's, as augment.engine.dictionary looks for it
 
 # The 45 lexicographer files, in the order of WordNet's lexnames(5WN): name, part of speech number.
 LEXNAMES = (
@@ -48,14 +51,18 @@ def missing() -> str | None:
     return None
 
 
-def _cache() -> Path:
-    return cache_folder() / "nltk_data"
+def _cache(source: Path) -> Path:
+    """``nltk_data`` for Debian's WordNet; another folder (``AUGMENT_WORDNET``) gets its own copy."""
+    if str(source) in SOURCES:
+        return cache_folder() / "nltk_data"
+    key = hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:12]
+    return cache_folder() / f"nltk_data-{key}"
 
 
 def prepared() -> tuple[Path, Path]:
     """``(nltk_data root, wordnet folder)``, making the private copy if needed."""
     source = _source()
-    root = _cache()
+    root = _cache(source)
     target = root / "corpora" / "wordnet"
     stamp = target / "lexnames"
     if not stamp.is_file():
@@ -78,9 +85,15 @@ def prepared() -> tuple[Path, Path]:
     return root, target
 
 
-@lru_cache(maxsize=1)
 def wordnet():
-    """NLTK's WordNet reader over the private copy (about 2 s to load; once per process)."""
+    """NLTK's WordNet reader over the private copy of this machine's WordNet
+    (seconds to load; once per process and folder). The synonym step reads
+    ``synonym_table`` instead; this builds that table, and serves other users."""
+    return _reader(str(_source()))
+
+
+@lru_cache(maxsize=2)
+def _reader(source: str):
     import nltk
     from nltk.corpus.reader.wordnet import WordNetCorpusReader
 

@@ -35,7 +35,7 @@ CASES = {
                    rf"\| augment run backtranslate \| 2 \| 2 \| {NUM} \| {NUM} \| {NUM} \| {NUM} \|"),
     "memory": (["--sizes", "20,40", "--repeat", "1"],
                rf"\| augment run --workers 2 typos --rate 0\.1 \| 40 \| {NUM} \| {NUM} \| {NUM} \| {NUM} \|"),
-    "startup": (["--quick"], rf"\| `augment convert ONE --to openai -o OUT -q` \| {NUM} \| {NUM} \|"),
+    "startup": (["--quick"], rf"\| `augment convert ONE --to openai -o OUT -q` \| {NUM} \| {NUM} \| {NUM}x \|"),
     "convert": (["--n", "20", "--repeat", "1"], rf"\| augment convert --to openai \| 20 \| {NUM} \| {NUM} \| {NUM} \|"),
 }
 
@@ -74,10 +74,12 @@ def _convert(data):
 
 
 def _startup(data):
-    checked = [j["checked"] for j in data["modes"]["inherited env"]]
-    assert checked[:3] == [[None], [None], [1]] and checked[3][0] in (1, 2)  # typos: the original, and a variant unless identical
+    checked = {j["job"]: j["checked"] for j in data["modes"]["inherited env"]}
+    assert checked["augment --help"] == [None] and checked["augment convert ONE --to openai -o OUT -q"] == [1]
+    assert checked["augment run ONE -o OUT -q --seed 1 typos"][0] in (1, 2)  # typos: the original, and a variant unless identical
+    assert "yardstick: python -c 'import click'" in checked
     control = data["modules_check"][-1]
-    assert "[control]" in control["step"] and "nlpaug" in control["top_level"]
+    assert "[control]" in control["step"] and "langdetect" in control["top_level"]
     assert all(not step["heavy"] for step in data["modules_check"][:-1])
 
 

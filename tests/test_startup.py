@@ -39,7 +39,76 @@ def test_convert_imports_nothing_heavy(tmp_path):
     assert out.read_text().count("\n") == 12
 
 
-def test_a_typo_step_does_import_nlpaug_so_the_probe_can_see_imports(tmp_path):
+def test_a_synonym_step_imports_numpy_so_the_probe_can_see_imports(tmp_path):
+    # lemminflect imports numpy; nlpaug, NLTK and pandas stay out (the step reads its table)
+    out = tmp_path / "out.jsonl"
+    found = heavy_after(["run", str(SAMPLES / "tavern.sharegpt.jsonl"), "-o", str(out), "-q", "--workers", "1", "synonym"])
+    assert "numpy" in found and not {"nlpaug", "nltk", "pandas", "litellm"} & set(found)
+
+
+def test_a_typo_step_imports_nothing_heavy(tmp_path):
     out = tmp_path / "out.jsonl"
     found = heavy_after(["run", str(SAMPLES / "tavern.sharegpt.jsonl"), "-o", str(out), "-q", "--workers", "1", "typos"])
-    assert "nlpaug" in found and "litellm" not in found
+    assert not {"nlpaug", "nltk", "numpy", "pandas", "litellm"} & set(found)  # (the run's language guess uses langdetect)
+
+
+# -- what each start-up imports (module names, never timings) ----------------------
+
+MODULES_PROBE = """
+import sys
+from augment.cli import main
+try:
+    main({args!r})
+except SystemExit:
+    pass
+print("MODULES:" + ",".join(sorted(sys.modules)))
+"""
+
+
+def modules_after(args: list[str]) -> set[str]:
+    done = subprocess.run([sys.executable, "-c", MODULES_PROBE.format(args=args)], capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr.decode()
+    last = [line for line in done.stdout.decode().splitlines() if line.startswith("MODULES:")][-1]
+    return set(last[len("MODULES:"):].split(","))
+
+
+#: What listing the commands must not import: the engine, the plugins and
+#: their loader, the corpus tools, the model client.
+NOT_FOR_HELP = ("augment.engine.run", "augment.engine.plan", "augment.plugins", "augment.corpus.stats", "augment.corpus.report",
+                "augment.model.client", "augment_plugins.safety", "multiprocessing", "concurrent.futures", "importlib.metadata")
+
+
+def test_help_lists_the_commands_without_importing_them():
+    found = modules_after(["--help"])
+    assert not [m for m in NOT_FOR_HELP if m in found]
+    assert not [m for m in found if m.startswith("augment.cli.") and m != "augment.cli"]
+
+
+def test_convert_help_imports_neither_the_engine_nor_the_plugins():
+    found = modules_after(["convert", "--help"])
+    assert "augment.cli.commands" in found  # the probe sees the command's own module
+    assert not [m for m in ("augment.engine.run", "augment.engine.plan", "augment.plugins", "augment.corpus.stats", "augment_plugins.safety") if m in found]
+
+
+def test_the_help_line_of_each_command_is_its_own():
+    """``augment --help`` shortens a copy of each command's first paragraph:
+    the copy must be the command's own, at any width."""
+    import importlib
+    import inspect
+
+    from augment.cli import COMMANDS, short_help
+
+    for name, (where, _) in COMMANDS.items():
+        module, attr = where.split(":")
+        command = getattr(importlib.import_module(module), attr)
+        assert command.name == name
+        for limit in (30, 45, 64, 120):
+            assert short_help(name, limit) == command.get_short_help_str(limit), name
+        assert COMMANDS[name][1] == " ".join(inspect.cleandoc(command.help).split("\n\n")[0].split())
+
+
+def test_a_real_convert_loads_the_plugins_but_no_model_client(tmp_path):
+    out = tmp_path / "out.jsonl"
+    found = modules_after(["convert", str(SAMPLES / "tavern.sharegpt.jsonl"), "--to", "openai", "-o", str(out), "-q"])
+    assert "augment.plugins" in found and "augment_plugins.sharegpt" in found
+    assert "litellm" not in found

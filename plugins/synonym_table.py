@@ -1,0 +1,203 @@
+"""The synonym step's word data, built once from WordNet and lemminflect and
+loaded in a fraction of a second.
+
+NLTK's WordNet reader takes seconds to start (it indexes every sense on each
+run, in every worker), and lemminflect parses its compressed lookup tables on
+first use. The synonym step asks WordNet only a few things: the forms it lists
+for a part of speech, its exception lists, and for each sense its lemma names
+with their corpus counts. Those, and lemminflect's lookup tables as lemminflect
+reads them, are written once, with NLTK and lemminflect themselves, into one ``marshal`` file
+in the cache folder (``$AUGMENT_CACHE`` or ``~/.cache/augment``), named by the
+format version and a checksum of the WordNet files and lemminflect's version.
+The file is written to a temporary name and renamed into place, so processes
+building it at the same time do no harm, and it carries a digest of its
+contents: a damaged file is noticed and built again.
+
+``morphy`` and ``synsets`` here are NLTK 3.10's algorithm over the table: the
+same answers as ``WordNetCorpusReader.morphy``/``synsets``; lemminflect runs
+its own code over its own tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sys
+import tempfile
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+from augment import cache_folder, wordnet_folder
+
+FORMAT = 1
+POSES = "nvar"
+UPOS = {"n": "NOUN", "v": "VERB", "a": "ADJ", "r": "ADV"}
+SOURCE_FILES = tuple(f"{kind}.{pos}" for kind in ("index", "data") for pos in ("noun", "verb", "adj", "adv")) + (
+    "noun.exc", "verb.exc", "adj.exc", "adv.exc", "cntlist.rev")
+MAGIC = b"augment-synonym-table\n"
+
+
+class SynonymTable:
+    """What the synonym step reads from WordNet and lemminflect, in plain dicts."""
+
+    def __init__(self, data: dict) -> None:
+        self.index: dict[str, dict[str, tuple[int, ...]]] = data["index"]
+        self.exceptions: dict[str, dict[str, list[str]]] = data["exceptions"]
+        self.substitutions: dict[str, list[tuple[str, str]]] = {p: [tuple(s) for s in v] for p, v in data["substitutions"].items()}
+        self.names: list[tuple[str, ...]] = data["names"]
+        self.counts: list[tuple[int, ...]] = data["counts"]
+        self._lemminflect = _lemminflect_with(data["lemminflect"])
+
+    def _morphy(self, form: str, pos: str) -> list[str]:
+        """NLTK's ``_morphy``: the forms of ``form`` WordNet lists for ``pos``."""
+        index = self.index[pos]
+        exceptions = self.exceptions[pos]
+        if form in exceptions:
+            forms = exceptions[form]
+        else:
+            forms = [form[: -len(old)] + new for old, new in self.substitutions[pos] if form.endswith(old)]
+        result: list[str] = []
+        for candidate in [form, *forms]:
+            if candidate in index and candidate not in result:
+                result.append(candidate)
+        return result
+
+    def morphy(self, form: str, pos: str) -> str | None:
+        found = self._morphy(form, pos)
+        return found[0] if found else None
+
+    def synsets(self, lemma: str, pos: str) -> list[int]:
+        """The senses (numbers into ``names``/``counts``) of ``lemma`` as ``pos``, in WordNet's order."""
+        index = self.index[pos]
+        return [sense for form in self._morphy(lemma.lower(), pos) for sense in index[form]]
+
+    def get_lemma(self, low: str, pos: str) -> tuple[str, ...]:
+        """lemminflect's ``getLemma(low, UPOS)``."""
+        return self._lemminflect.getLemma(low, UPOS[pos])
+
+    def get_inflection(self, word: str, tag: str) -> tuple[str, ...]:
+        """lemminflect's ``getInflection(word, tag)``."""
+        return self._lemminflect.getInflection(word, tag)
+
+
+def _lemminflect_with(tables: dict):
+    """lemminflect, its lookup tables taken from ``tables`` instead of read from
+    its compressed CSV files (the same dicts: ``LemmaLUCodec.load`` ... ``marshal``)."""
+    import lemminflect
+
+    lemmatizer, inflections = lemminflect.Lemmatizer(), lemminflect.Inflections()  # singletons
+    for owner, attribute, key in ((lemmatizer, "lemma_dict", "lemma_dict"), (lemmatizer, "overrides_dict", "lemma_overrides"),
+                                  (inflections, "infl_dict", "infl_dict"), (inflections, "overrides_dict", "infl_overrides")):
+        if not hasattr(owner, attribute):  # lemminflect reads a table only when the attribute is missing
+            setattr(owner, attribute, tables[key])
+    return lemminflect
+
+
+# -- where the table lives and how it is checked ----------------------------------
+
+
+def _stat_line(folder: Path) -> str:
+    parts = [str(folder.resolve())]
+    for name in SOURCE_FILES:
+        path = folder / name
+        try:
+            st = path.stat()
+            parts.append(f"{name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
+        except OSError:
+            parts.append(f"{name}:-")
+    return " ".join(parts)
+
+
+def checksum(folder: Path) -> str:
+    """sha256 of the WordNet files the table is made from (and lemminflect's
+    version). Hashing them takes a quarter of a second, so the answer is kept
+    beside the table with the files' sizes and times and reused while they stay the same."""
+    version = _lemminflect_version()
+    stamp = f"{_stat_line(folder)} lemminflect={version}"
+    memo = cache_folder() / f"wordnet-checksum-{hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:12]}.txt"
+    try:
+        line, _, value = memo.read_text("utf-8").partition("\n")
+        if line == stamp and len(value.strip()) == 64:
+            return value.strip()
+    except OSError:
+        pass
+    h = hashlib.sha256(f"lemminflect={version}\n".encode())
+    for name in SOURCE_FILES:
+        path = folder / name
+        h.update(name.encode() + b"\0")
+        if path.is_file():
+            h.update(path.read_bytes())
+    value = h.hexdigest()
+    _write_atomic(memo, f"{stamp}\n{value}\n".encode())
+    return value
+
+
+def _lemminflect_version() -> str:
+    try:
+        return metadata.version("lemminflect")
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
+def table_path(folder: Path) -> Path:
+    return cache_folder() / f"synonym-table-v{FORMAT}-{checksum(folder)[:20]}.marshal"
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _encode(data: dict) -> bytes:
+    payload = marshal.dumps(data)
+    return MAGIC + hashlib.blake2b(payload, digest_size=16).digest() + payload
+
+
+def _decode(blob: bytes) -> dict | None:
+    """The table in ``blob``, or None when it is damaged or not a table of this format."""
+    head = len(MAGIC)
+    if not blob.startswith(MAGIC) or len(blob) < head + 16:
+        return None
+    payload = blob[head + 16 :]
+    if hashlib.blake2b(payload, digest_size=16).digest() != blob[head : head + 16]:
+        return None
+    try:
+        data = marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
+        return None
+    return data if isinstance(data, dict) and data.get("format") == FORMAT else None
+
+
+@lru_cache(maxsize=4)
+def _load(folder: str) -> SynonymTable:
+    path = table_path(Path(folder))
+    try:
+        data = _decode(path.read_bytes())
+    except OSError:
+        data = None
+    if data is None:
+        print("synonym: building the synonym table (once) ...", file=sys.stderr, flush=True)
+        from .synonym_build import build
+
+        data = build(Path(folder))
+        data["format"] = FORMAT
+        try:
+            _write_atomic(path, _encode(data))
+        except OSError as exc:
+            print(f"synonym: cannot keep the synonym table in {path.parent} ({exc}); "
+                  "it will be built again next time", file=sys.stderr, flush=True)
+    return SynonymTable(data)
+
+
+def synonym_table() -> SynonymTable:
+    """The table for the WordNet of this machine (``AUGMENT_WORDNET`` or Debian's), built if needed."""
+    return _load(str(wordnet_folder()))

@@ -1,0 +1,106 @@
+"""The synonym table: built once from WordNet into the cache folder, then only
+read (NLTK not even importable); a damaged file is built again; another
+WordNet folder gets its own table. One build here takes tens of seconds."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from augment import wordnet_folder
+from augment_plugins import synonym_table as st
+
+SOURCE = Path("/usr/share/wordnet")
+pytestmark = pytest.mark.skipif(not (SOURCE / "data.noun").is_file(), reason="WordNet 3.0 (make setup) is not installed")
+
+# Run the step in a fresh process where `import nltk` fails, and tell what happened.
+PROBE = """
+import sys
+sys.modules["nltk"] = None  # any import of NLTK raises ImportError
+import random
+from augment_plugins.synonym import Synonym
+from augment_plugins.synonym_table import synonym_table, table_path
+from augment import wordnet_folder
+step = Synonym(rate=1.0)
+print(step.augment_text("We walked along the old road and the wind howled.", random.Random(1)))
+print(synonym_table().morphy("foobarred", "v"))
+print(table_path(wordnet_folder()))
+"""
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    """A WordNet folder that knows one more verb form ("foobarred" -> "walk") and an empty cache."""
+    folder = tmp_path_factory.mktemp("wordnet")
+    for item in SOURCE.iterdir():
+        if item.is_file():
+            shutil.copyfile(item, folder / item.name)
+    with open(folder / "verb.exc", "a", encoding="ascii") as fh:
+        fh.write("foobarred walk\n")
+    cache = tmp_path_factory.mktemp("cache")
+    return {**os.environ, "AUGMENT_WORDNET": str(folder), "AUGMENT_CACHE": str(cache)}
+
+
+def probe(env: dict) -> tuple[list[str], str]:
+    done = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines(), done.stderr
+
+
+@pytest.fixture(scope="module")
+def built(env):
+    """The table of that folder, built by a first run (NLTK allowed)."""
+    done = subprocess.run([sys.executable, "-c", PROBE.replace('sys.modules["nltk"] = None', "")], env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    assert "building the synonym table (once)" in done.stderr
+    lines = done.stdout.splitlines()
+    return lines, Path(lines[2])
+
+
+def test_the_table_is_built_once_then_read_without_nltk(env, built):
+    first, path = built
+    assert path.is_file() and path.parent == Path(env["AUGMENT_CACHE"])
+    before = path.stat()
+    again, stderr = probe(env)
+    assert "building" not in stderr
+    assert again == first  # the same synonyms for the same seed, and the folder's own exception
+    assert again[1] == "walk" and again[0] != "We walked along the old road and the wind howled."
+    after = path.stat()
+    assert (after.st_ino, after.st_mtime_ns, after.st_size) == (before.st_ino, before.st_mtime_ns, before.st_size)
+
+
+def test_another_wordnet_folder_gets_its_own_table(env, built, monkeypatch):
+    _, path = built
+    monkeypatch.setenv("AUGMENT_CACHE", env["AUGMENT_CACHE"])
+    monkeypatch.delenv("AUGMENT_WORDNET", raising=False)
+    default = st.table_path(wordnet_folder())
+    assert default != path and default.name.startswith(f"synonym-table-v{st.FORMAT}-")
+    monkeypatch.setenv("AUGMENT_WORDNET", env["AUGMENT_WORDNET"])
+    assert st.table_path(wordnet_folder()) == path
+
+
+def test_a_damaged_table_is_noticed_and_built_again(env, built, tmp_path):
+    _, path = built
+    good = path.read_bytes()
+    middle = len(good) // 2
+    assert st._decode(good) is not None
+    assert st._decode(good[:middle] + bytes([good[middle] ^ 1]) + good[middle + 1 :]) is None  # one bit flipped
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for memo in Path(env["AUGMENT_CACHE"]).glob("wordnet-checksum-*"):
+        shutil.copy(memo, cache)
+    copy = cache / path.name
+    copy.write_bytes(good[:middle])  # truncated, as by a full disk
+    assert st._decode(copy.read_bytes()) is None
+    done = subprocess.run([sys.executable, "-c", PROBE.replace('sys.modules["nltk"] = None', "")],
+                          env={**env, "AUGMENT_CACHE": str(cache)}, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr
+    assert "building the synonym table (once)" in done.stderr
+    assert done.stdout.splitlines()[:2] == built[0][:2]
+    assert st._decode(copy.read_bytes()) is not None  # built again, whole

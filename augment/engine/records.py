@@ -19,7 +19,7 @@ from augment.dataio.streams import Raw
 from augment.dataio.validation import problems, repair
 from augment.engine.chain import Engine
 from augment.engine.fate import Dropped, Failed, Fate, Kept
-from augment.errors import RecordError
+from augment.errors import AugmentError, RecordError
 
 
 @dataclass
@@ -106,6 +106,8 @@ class RecordJob:
         except RecordError as exc:
             result.fates.append(Failed(str(exc)))
             return False
+        except AugmentError:
+            raise  # said on purpose (a usage error stops the run)
         except Exception as exc:  # noqa: BLE001 - a reader's bug on one record rejects that record, with what went wrong
             reader = getattr(raw.format, "name", None) or "the reader"
             result.fates.append(Failed(f"{reader} could not read this record ({type(exc).__name__}: {exc}); please report it"))

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import augment
 from augment import USER, Conversation, Format, Location, RecordError, Turn, type_name
@@ -159,33 +159,27 @@ def _heading(line: str) -> re.Match[str] | None:
 def pack(text: str, paragraphs: list[tuple[int, int]], limit: int) -> Iterator[tuple[int, int]]:
     """Paragraphs merged into passages of at most ``limit`` characters; a
     longer paragraph cut at sentence ends first."""
-    current: tuple[int, int] | None = None
-    for para in paragraphs:
-        pieces = [para] if para[1] - para[0] <= limit else list(_cut(text, para, limit))
-        for piece in pieces:
-            if current is not None and piece[1] - current[0] <= limit:
-                current = (current[0], piece[1])
-                continue
-            if current is not None:
-                yield current
-            current = piece
-    if current is not None:
-        yield current
+    pieces = (piece for para in paragraphs for piece in ([para] if para[1] - para[0] <= limit else _cut(text, para, limit)))
+    return _joined(pieces, limit)
 
 
 def _cut(text: str, span: tuple[int, int], limit: int) -> Iterator[tuple[int, int]]:
     """A long paragraph in pieces of at most ``limit`` characters: whole
     sentences merged, a sentence longer than ``limit`` cut at a space (or,
     with none, at the limit)."""
+    return _joined((piece for sentence in _sentences(text, span) for piece in _hard(text, sentence, limit)), limit)
+
+
+def _joined(pieces: Iterable[tuple[int, int]], limit: int) -> Iterator[tuple[int, int]]:
+    """Adjacent spans joined while the joined span stays within ``limit``."""
     current: tuple[int, int] | None = None
-    for sentence in _sentences(text, span):
-        for piece in _hard(text, sentence, limit):
-            if current is not None and piece[1] - current[0] <= limit:
-                current = (current[0], piece[1])
-                continue
-            if current is not None:
-                yield current
-            current = piece
+    for piece in pieces:
+        if current is not None and piece[1] - current[0] <= limit:
+            current = (current[0], piece[1])
+            continue
+        if current is not None:
+            yield current
+        current = piece
     if current is not None:
         yield current
 

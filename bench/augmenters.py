@@ -1,52 +1,37 @@
-"""Benchmark the synonym and backtranslate augmenters, 1 and 2 workers, against raw nlpaug.
+"""Benchmark the synonym and backtranslate augmenters, each figure beside a yardstick measured in the same run.
 
 Usage (from the repository root, with the project's virtualenv)::
 
-    .venv/bin/python bench/augmenters.py                 # N=400, best of 3
-    .venv/bin/python bench/augmenters.py --n 100 --repeat 1 --json /tmp/aug-100.json
-    .venv/bin/python bench/augmenters.py --workdir /tmp/augbench   # keep the files
+    .venv/bin/python bench/augmenters.py --n 1600        # what `make bench` runs; best of 3
     .venv/bin/python bench/augmenters.py --n 2 --repeat 1 --steps backtranslate   # seconds
 
-What it does:
+1. writes N ShareGPT conversations cycling the 12 real role-play records of
+   ``samples/tavern.sharegpt.jsonl`` (``corpora.from_sample``), a
+   1-conversation corpus, and ``turns.json``, every turn text;
+2. times ``augment run CORPUS -o OUT --seed 1 --no-originals --workers W -q
+   synonym --rate 0.15`` (and ``backtranslate --via spa``) for W = 1 and 2, on
+   the 1-conversation corpus (the start cost) and on all N, and checks that
+   every output is byte-identical to the first 1-worker run's;
+3. the raw nlpaug loop (with synonym): ``naw.SynonymAug(aug_src='wordnet',
+   aug_p=0.15)`` over the same turns in one child process, only the loop timed
+   (NLTK's POS tagger model cannot be installed offline: ``nltk.pos_tag`` is
+   stubbed to tag ``NN``, ``nltk.download`` made to fail);
+4. yardsticks: ``augment convert`` of the first 10 conversations beside
+   ``augment run`` of synonym and typos on them (start-up, warm cache: one
+   untimed run first; peak RSS), and the raw Apertium pipeline
+   (``apertium -u eng-spa | apertium -u spa-eng``, one line per turn) beside
+   backtranslate;
+5. prints the runs' table, the notes, and the comparisons: figure, yardstick
+   and ratio (synonym's steady turns/s = the turns after the first
+   conversation over the seconds after the start cost, 1 worker; the workers'
+   speed-up = 1-worker seconds over 2-worker seconds on all N); ``--json FILE``
+   writes the numbers.
 
-1. writes N ShareGPT conversations to ``corpus.sharegpt.jsonl`` by cycling the
-   12 real role-play records of ``samples/tavern.sharegpt.jsonl``
-   (``corpora.from_sample``), a 1-conversation corpus, and ``turns.json``: the
-   plain list of every turn text (the ``conversations`` values; the system
-   prompt is not a turn and no augmenter here touches it);
-2. measures the fixed start cost: ``augment run`` of each step on the
-   1-conversation corpus (Python start, plugin loading, WordNet's ~2 s load;
-   for backtranslate, Apertium's start);
-3. measures ``augment run CORPUS -o OUT --seed 1 --no-originals --workers W -q
-   synonym --rate 0.15`` and ``... backtranslate --via spa`` for W = 1 and 2,
-   and checks that every run's output (each of the ``--repeat`` runs, W=1 and
-   W=2) is byte-identical to the first W=1 run's: the product promises the same
-   output for any number of workers. This is done for the 1-conversation runs
-   of step 2 as well;
-4. measures the baseline (when synonym is among ``--steps``), raw nlpaug
-   ``naw.SynonymAug(aug_src='wordnet', aug_p=0.15)`` over the same turn texts
-   in one process. nltk has no POS tagger model here and nlpaug would download
-   one, so the child points ``nltk.data.path`` at the private WordNet copy of
-   ``augment_plugins.wordnet_data.prepared()`` and replaces ``nltk.pos_tag``
-   with a stub that tags every token ``NN`` (``nltk.download`` is made to
-   fail, so nothing can be fetched). Only the augmentation loop is timed; the
-   WordNet load is reported apart. ``random`` and ``numpy`` are seeded first;
-5. prints a Markdown table (best wall time of ``--repeat`` runs, peak RSS of
-   the largest single process) and the machine, and with ``--json FILE``
-   writes the numbers there.
-
-Every job is a child process timed by ``harness.run`` (GNU time). With several
-workers the peak is that of the largest process of the tree, and the CPU
-seconds in the JSON are the whole tree's.
-
-A run that fails, an output with the wrong number of lines, outputs that
-differ, or a change to the package's source files while the benchmark runs
-(their sha256 is taken before and after: an editable install picks edits up
-at once, and the runs would mix versions) make the benchmark fail (exit
-status 1) after the table is printed, so what was measured is still shown;
-every run is attempted, so a failure's rate is shown too. The share of CPU
-idle just before the start, and the CPU time other processes took during the
-timed runs, are printed: the figures mean little if something else was running.
+Every job is a child process timed by ``harness.run`` (GNU time: wall, CPU of
+the tree, peak RSS of the largest single process). A failed run, a wrong or
+differing output, or a change to the package's source while the benchmark
+runs makes it fail (exit status 1) after the tables are printed. The CPU idle
+share before the start and the CPU other processes took are printed too.
 """
 
 from __future__ import annotations
@@ -217,6 +202,93 @@ def source_fingerprint() -> dict[str, str]:
     return out
 
 
+# -- yardsticks: each figure beside one measured in the same run ---------------------
+
+
+def head(source: Path, target: Path, n: int) -> Path:
+    target.write_bytes(b"".join(source.read_bytes().splitlines(keepends=True)[:n]))
+    return target
+
+
+def timed(name: str, cmd: list[str], repeat: int, out: Path, check=None, key: str = "conversations") -> dict:
+    """Best of ``repeat`` runs after one untimed (warm caches: the synonym table, the OS's)."""
+    log(f"{name} ...")
+    m = measure(name, cmd, repeat, warmup=True, before=lambda: out.unlink(missing_ok=True),
+                check=check or (lambda _: check_jsonl(out, key, 1, 10**9)))
+    m.pop("checked")
+    return m
+
+
+def yardsticks(augment: str, work: Path, texts: list[str], steps: list[str], args) -> dict:
+    """Start-up on 10 conversations beside ``augment convert`` of them; the raw Apertium pipeline."""
+    ten, out = head(work / "corpus.sharegpt.jsonl", work / "ten.sharegpt.jsonl", 10), work / "ten.out.jsonl"
+    run_ten = [augment, "run", str(ten), "-o", str(out), "--seed", str(args.seed), "--no-originals", "--workers", "1", "-q"]
+    got = {"convert": timed("augment convert (10 conversations)",
+                            [augment, "convert", str(ten), "--to", "openai", "-o", str(out), "-q"], args.repeat, out,
+                            key="messages"),
+           "typos": timed("augment run typos (10 conversations)", run_ten + ["typos"], args.repeat, out)}
+    if "synonym" in steps:
+        got["synonym"] = timed("augment run synonym (10 conversations)", run_ten + STEPS["synonym"], args.repeat, out)
+    if "backtranslate" in steps:
+        lines, raw = work / "turns.txt", work / "turns.back.txt"
+        lines.write_text("".join(" ".join(t.split()) + "\n" for t in texts), "utf-8")
+        pipe = f"apertium -u eng-spa < '{lines}' | apertium -u spa-eng > '{raw}'"
+
+        def same_count(_) -> None:
+            if not raw.exists() or len(raw.read_text("utf-8").splitlines()) != len(texts):
+                raise BenchError(f"the raw Apertium pipeline did not write {len(texts)} lines")
+        got["apertium"] = timed("raw Apertium pipeline, eng-spa | spa-eng", ["sh", "-c", pipe], args.repeat, raw,
+                                same_count)
+        got["apertium"]["turns"] = len(texts)
+    return got
+
+
+def comparisons(rows: list[dict], got: dict) -> list[dict]:
+    """Figure, yardstick and ratio, from this run's rows and ``yardsticks``."""
+    by = {(r["kind"], r["workers"], r["conversations"] == 1): r for r in rows if r["kind"] in STEPS}
+    base = next((r for r in rows if r["kind"] == "baseline" and r["seconds"]), None)
+    out = []
+
+    def add(figure, value, yard, yard_value, unit, higher_better):
+        if value is None or not yard_value:
+            return
+        out.append({"figure": figure, "value": value, "yardstick": yard, "yardstick_value": yard_value, "unit": unit,
+                    "ratio": value / yard_value, "higher_is_better": higher_better})
+
+    convert = got["convert"]
+    for step in ("synonym", "typos"):
+        if step in got:
+            add(f"{step} start-up, 10 conversations (warm cache)", got[step]["seconds"],
+                "augment convert of the same 10", convert["seconds"], "s", False)
+            add(f"{step} peak RSS, 10 conversations", got[step]["peak_rss_mib"],
+                "augment convert of the same 10", convert["peak_rss_mib"], "MiB", False)
+    for step in STEPS:
+        one, many, two = by.get((step, 1, True)), by.get((step, 1, False)), by.get((step, 2, False))
+        if not (one and many and one["seconds"] and many["seconds"]):
+            continue
+        extra = many["seconds"] - one["seconds"]
+        steady = (many["turns"] - one["turns"]) / extra if extra > 0 else None
+        if step == "synonym" and base:
+            add("synonym steady turns/s, 1 worker (after start-up)", steady,
+                "raw nlpaug SynonymAug loop, same turns, 1 process", base["turns_per_s"], "turns/s", True)
+        if step == "backtranslate" and "apertium" in got and got["apertium"]["seconds"]:
+            add("backtranslate turns/s, 1 worker (whole run)", many["turns_per_s"],
+                "raw Apertium pipeline over the same turns", got["apertium"]["turns"] / got["apertium"]["seconds"],
+                "turns/s", True)
+        if two and two["seconds"]:
+            add(f"{step} --workers 2, {many['conversations']:,} conversations", many["seconds"] / two["seconds"],
+                "--workers 1 (speed-up; 2 cores)", 1.0, "x", True)
+        add(f"{step} peak RSS, {many['conversations']:,} conversations, 1 worker", many["peak_rss_mib"],
+            "augment convert of 10", convert["peak_rss_mib"], "MiB", False)
+    return out
+
+
+def comparison_row(c: dict) -> list[str]:
+    spec = ".2f" if c["unit"] in ("s", "x") else ",.1f"
+    return [c["figure"], f"{c['value']:{spec}} {c['unit']}", c["yardstick"],
+            f"{c['yardstick_value']:{spec}} {c['unit']}", f"{c['ratio']:.2f}x"]
+
+
 # -- reporting -----------------------------------------------------------------------
 
 
@@ -324,6 +396,14 @@ def main(argv: list[str] | None = None) -> None:
                 log(f"  {exc}")
                 failures.append(f"the baseline failed: {str(exc)[:500]}")
 
+        try:
+            got = yardsticks(augment, work, json.loads(texts_path.read_text("utf-8")), steps, args)
+        except BenchError as exc:
+            log(f"  {exc}")
+            failures.append(f"a yardstick failed: {str(exc)[:500]}")
+            got = None
+    compared = comparisons(rows, got) if got else []
+
     changed = sorted({path for path, _ in set(source_before.items()) ^ set(source_fingerprint().items())})
     if changed:
         failures.append(f"the package's source changed while the benchmark ran ({', '.join(changed)}): "
@@ -334,11 +414,12 @@ def main(argv: list[str] | None = None) -> None:
             table(["job", "workers", "conversations", "seconds", "conversations/s", "turns/s", "peak MiB"],
                   [table_row(r) for r in rows]),
             notes(rows, stats, info, idle_before, args),
+            table(["figure", "value", "yardstick (same run)", "its value", "ratio"], [comparison_row(c) for c in compared]),
         ],
         args.json_path,
         {"n": args.n, "seed": args.seed, "repeat": args.repeat, "steps": steps, "corpus": stats, "machine": info,
          "cpu_idle_before_start": idle_before,
-         "baseline_note": BASELINE_NOTE, "jobs": rows, "failures": failures, "source_sha256": source_before},
+         "baseline_note": BASELINE_NOTE, "jobs": rows, "comparisons": compared, "yardsticks": got, "failures": failures, "source_sha256": source_before},
     )
     if failures:
         raise BenchError("\n  " + "\n  ".join(failures))

@@ -70,25 +70,27 @@ class ContentTagger:
 
     def __init__(self, table: SynonymTable) -> None:
         self.table = table
+        # A word's tag depends only on the word and its neighbours (lower-cased):
+        # worked out once per such triple.
+        self._tag_in = lru_cache(maxsize=1 << 18)(self._tag)
 
     def tag(self, tokens: list[str]) -> list[tuple[str, str]]:
-        out = []
-        for i, token in enumerate(tokens):
-            out.append((token, self._tag(tokens, i)))
-        return out
+        lows = [token.lower() for token in tokens]
+        before = ["", *lows]
+        after = [*lows[1:], ""]
+        tag_in = self._tag_in
+        return [(token, tag_in(token, prev, following)) for token, prev, following in zip(tokens, before, after)]
 
-    def _tag(self, tokens: list[str], i: int) -> str:
-        token = tokens[i]
-        low = token.lower()
+    def _tag(self, token: str, prev: str, following: str) -> str:
+        """The tag of ``token`` between ``prev`` and ``following`` (lower-cased; "" at either end)."""
         if not token.isalpha() or len(token) < 2:
             return "SYM"  # punctuation, contractions, single letters
+        low = token.lower()
         if low in CLOSED:
             return "CLOSED"
-        starts = i == 0 or tokens[i - 1] in SENTENCE_END
+        starts = not prev or prev in SENTENCE_END
         if (token[0].isupper() and not starts) or (token.isupper() and len(token) > 1):
             return "NNP"
-        prev = tokens[i - 1].lower() if i > 0 else ""
-        following = tokens[i + 1].lower() if i + 1 < len(tokens) else ""
         pos = self._pos(low, prev, following)
         if pos is None:
             return "SYM"
@@ -127,6 +129,7 @@ class ContentTagger:
                 return lemma
         return None
 
+    @lru_cache(maxsize=65536)
     def _frequency(self, low: str, pos: str) -> int:
         lemma = self._lemma(low, pos)
         table = self.table

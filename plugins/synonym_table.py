@@ -49,6 +49,12 @@ class SynonymTable:
         self.names: list[tuple[str, ...]] = data["names"]
         self.counts: list[tuple[int, ...]] = data["counts"]
         self._lemminflect = _lemminflect_with(data["lemminflect"])
+        # Every answer depends only on its arguments: each is worked out once per
+        # process (lemminflect deep-copies a dict on every call). Tuples, so no
+        # caller can change a kept answer.
+        self.synsets = lru_cache(maxsize=1 << 16)(self._synsets)
+        self.get_lemma = lru_cache(maxsize=1 << 16)(self._get_lemma)
+        self.get_inflection = lru_cache(maxsize=1 << 16)(self._get_inflection)
 
     def _morphy(self, form: str, pos: str) -> list[str]:
         """NLTK's ``_morphy``: the forms of ``form`` WordNet lists for ``pos``."""
@@ -68,18 +74,18 @@ class SynonymTable:
         found = self._morphy(form, pos)
         return found[0] if found else None
 
-    def synsets(self, lemma: str, pos: str) -> list[int]:
-        """The senses (numbers into ``names``/``counts``) of ``lemma`` as ``pos``, in WordNet's order."""
+    def _synsets(self, lemma: str, pos: str) -> tuple[int, ...]:
+        """``synsets``: the senses (numbers into ``names``/``counts``) of ``lemma`` as ``pos``, in WordNet's order."""
         index = self.index[pos]
-        return [sense for form in self._morphy(lemma.lower(), pos) for sense in index[form]]
+        return tuple(sense for form in self._morphy(lemma.lower(), pos) for sense in index[form])
 
-    def get_lemma(self, low: str, pos: str) -> tuple[str, ...]:
-        """lemminflect's ``getLemma(low, UPOS)``."""
-        return self._lemminflect.getLemma(low, UPOS[pos])
+    def _get_lemma(self, low: str, pos: str) -> tuple[str, ...]:
+        """``get_lemma``: lemminflect's ``getLemma(low, UPOS)``."""
+        return tuple(self._lemminflect.getLemma(low, UPOS[pos]))
 
-    def get_inflection(self, word: str, tag: str) -> tuple[str, ...]:
-        """lemminflect's ``getInflection(word, tag)``."""
-        return self._lemminflect.getInflection(word, tag)
+    def _get_inflection(self, word: str, tag: str) -> tuple[str, ...]:
+        """``get_inflection``: lemminflect's ``getInflection(word, tag)``."""
+        return tuple(self._lemminflect.getInflection(word, tag))
 
 
 def _lemminflect_with(tables: dict):

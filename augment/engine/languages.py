@@ -173,6 +173,8 @@ def _detect_text(text: str) -> str | None:
     if script == LATIN and _NOT_LATIN_LETTER.search(text):
         # judge the Latin text alone: a Chinese name in an English line is not Chinese
         text = "".join(ch if not ch.isalpha() or script_of(ch) == LATIN else " " for ch in text)
+    if script == LATIN and _langdetect_finds_ngrams(text) and english_evidence(text):
+        return "en"  # what the lines below answer, whatever langdetect says: without its 10 ms
     from langdetect import DetectorFactory, LangDetectException, detect as _detect
 
     DetectorFactory.seed = 0
@@ -183,6 +185,28 @@ def _detect_text(text: str) -> str | None:
     if code != "en" and script == LATIN and english_evidence(text):
         return "en"
     return code
+
+
+# langdetect's own patterns (``Detector.URL_RE``/``MAIL_RE``, langdetect 1.0.9): what it blanks first.
+_LD_URL = re.compile(r"https?://[-_.?&~;+=/#0-9A-Za-z]{1,2076}")
+_LD_MAIL = re.compile(r"[-_.0-9A-Za-z]{1,64}@[-_0-9A-Za-z]{1,255}[-_.0-9A-Za-z]{1,255}")
+_LD_LATIN = re.compile(r"[A-z]")  # its "latin" count: 'A' <= ch <= 'z'
+_LD_HIGH = re.compile(r"[^\u0000-\u02ff]")  # at least everything it counts as non-Latin
+_LD_COMBINING = re.compile(r"[\u0300-\u036f]")  # what its Vietnamese normalising may fold into a letter
+_LD_LOWER = re.compile(r"[a-z]")
+
+
+def _langdetect_finds_ngrams(text: str) -> bool:
+    """True when langdetect is certain to find n-grams in ``text``, so that it
+    names some language rather than raising: a lower-case ASCII letter (every
+    one is an n-gram of its profiles) in the first 10,000 characters it reads,
+    which its cleaning keeps (it drops ASCII letters only when other scripts
+    outnumber them twice). False means "not sure": ask langdetect."""
+    text = _LD_MAIL.sub(" ", _LD_URL.sub(" ", text))
+    if _LD_COMBINING.search(text):
+        return False
+    text = text[:10000]
+    return bool(_LD_LOWER.search(text)) and 2 * len(_LD_LATIN.findall(text)) >= len(_LD_HIGH.findall(text))
 
 
 def turn_languages(conv: Conversation) -> list[str | None]:

@@ -261,6 +261,7 @@ def texts(conv: Conversation) -> Iterable[tuple[str, str]]:
 class Clean(Filter):
     name = "clean"
     summary = "strip HTML, entities, zero-width and control characters, UI macros and extra spaces (code untouched)"
+    stateless = True
 
     def start(self) -> None:
         self._last: tuple[Conversation, str | None] | None = None
@@ -382,6 +383,7 @@ REPEAT_MIN_CHARS = 6  # shorter lines ("No.", "*nods*") may well repeat in a sce
 class Spam(Filter):
     name = "spam"
     summary = "drop records with a turn of links, advertising (invites, promo codes, 加群) or one line pasted over and over"
+    stateless = True
     options = (
         Option("url_share", float, 0.6, "share of a turn's text (not counting spaces) in links from which it is a link dump", check=between(0.05, 1.0)),
         Option("links", int, 2, "links that, with one advertising word, make a turn an ad", check=between(1, 1000)),

@@ -76,6 +76,7 @@ def _aligned(conv: Conversation, context: FilterContext):
 class SameLanguage(Filter):
     name = "same-language"
     summary = "drop a variant whose changed turn is not in its source turn's language"
+    stateless = True
 
     def check(self, conversation: Conversation, context: FilterContext) -> str | None:
         for i, old, new in _aligned(conversation, context):
@@ -90,6 +91,7 @@ class SameLanguage(Filter):
 class LengthRatio(Filter):
     name = "length-ratio"
     summary = "drop a variant whose changed turn grew or shrank beyond bounds against its source turn"
+    stateless = True
     options = (
         Option("min", float, 0.5, "shortest allowed, as a share of the source turn's length", check=between(0.0, 1.0)),
         Option("max", float, 2.0, "longest allowed, as a multiple of the source turn's length", check=between(1.0, 100.0)),
@@ -108,6 +110,7 @@ class LengthRatio(Filter):
 class OutOfCharacter(Filter):
     name = "out-of-character"
     summary = "drop a record whose assistant steps out of the role or refuses ('As an AI language model ...')"
+    stateless = True
 
     def check(self, conversation: Conversation, context: FilterContext) -> str | None:
         for i, turn in enumerate(conversation.turns):

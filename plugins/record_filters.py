@@ -12,6 +12,7 @@ from augment import Conversation, Filter, FilterContext, Option, between, proble
 class RoleOrder(Filter):
     name = "role-order"
     summary = "drop records that break the trainers' role rules (what 'augment validate' reports)"
+    stateless = True
 
     def check(self, conversation: Conversation, context: FilterContext) -> str | None:
         found = problems(conversation)

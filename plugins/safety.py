@@ -64,6 +64,8 @@ import re
 import unicodedata
 from typing import Any, Iterable
 
+import ahocorasick
+
 import augment
 from augment import parse_json, SYSTEM, Conversation, Filter, FilterContext
 
@@ -369,19 +371,27 @@ MARKUP = re.compile(r"</?(?!(?:bot|user|char)>)[a-z][a-z0-9]*(?:\s[^<>]*)?/?>", 
 INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
 
 
-def _prepare(text: str) -> str:
+def _read_through(text: str) -> str:
     """Markup and invisible characters taken out, entities decoded,
     compatibility forms folded (full-width letters, digits), curly quotes
-    straightened, lower case, and phrases that are no signal masked."""
+    straightened, lower case. (ASCII text has no invisible characters, no
+    compatibility forms and no curly quotes: those steps are skipped.)"""
     if "<" in text:
         text = MARKUP.sub(" ", text)
     if "&" in text:
         text = html.unescape(text)
-    text = INVISIBLE.sub("", text)
-    if not unicodedata.is_normalized("NFKC", text):
-        text = unicodedata.normalize("NFKC", text)
-    text = text.replace("\u2019", "'").replace("\u2018", "'").lower()
-    return NOT_SIGNAL.mask(text)
+    if not text.isascii():
+        text = INVISIBLE.sub("", text)
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+        text = text.replace("\u2019", "'").replace("\u2018", "'")
+    return text.lower()
+
+
+def _prepare(text: str) -> str:
+    """The text as the lexicons read it: read through (``_read_through``)
+    and the phrases that are no signal masked."""
+    return NOT_SIGNAL.mask(_read_through(text))
 
 
 def minor_signal(text: str) -> str | None:
@@ -398,6 +408,71 @@ def minor_signal(text: str) -> str | None:
 def sexual_signal(text: str) -> bool:
     """Whether ``text`` (prepared) holds a sexual term."""
     return SEXUAL.search(text)
+
+
+# --- the first pass: most records hold no sexual term at all ------------------
+#
+# An English match of the sexual lexicon is its words, each one whole (a word
+# edge, or a run of spaces or hyphens, on either side), so each of its words
+# stands in the text as a whole ASCII token (a run of [a-z0-9_]): a text that
+# lacks a word of every entry has no English match, and masking the phrases
+# that are no signal only ever takes matches away. Chinese terms are looked
+# for as they are, in text that is not ASCII. A record that passes this is
+# decided exactly as before; one that does not goes through the whole gate.
+
+assert len(SEXUAL.patterns) == 2  # English and Chinese: no extra pattern the first pass would miss
+assert all(re.fullmatch(r"[a-z0-9_]+(?: [a-z0-9_]+)*", term) for term in SEXUAL_EN)
+_EVERYDAY = frozenset("his my your her him me them you make makes made making hand blow spread off love".split())
+
+
+def _entries_by_trigger() -> dict[str, list[tuple[str, ...]]]:
+    """Each entry's words (spaced: " sex "), filed under its longest word that
+    is not an everyday one."""
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for term in sorted(SEXUAL_EN):
+        words = term.split(" ")
+        trigger = max(words, key=lambda w: (w not in _EVERYDAY, len(w)))
+        out.setdefault(f" {trigger} ", []).append(tuple(f" {w} " for w in words))
+    return out
+
+
+ENTRIES = _entries_by_trigger()
+#: Bytes that make up ASCII tokens kept, every other byte (and "?", which stands for
+#: every non-ASCII character) made a space.
+_TOKEN_BYTES = bytes(b if re.fullmatch(rb"[a-z0-9_]", bytes([b])) else 32 for b in range(256))
+
+
+def _trigger_scanner() -> Any:
+    automaton = ahocorasick.Automaton()
+    for trigger in ENTRIES:
+        automaton.add_word(trigger, trigger)
+    automaton.make_automaton()
+    return automaton
+
+
+TRIGGERS = _trigger_scanner()
+
+
+def read_through_all(texts: list[str]) -> str:
+    """``texts`` read through (``_read_through``), one per line: plain ASCII
+    text with no markup or entity is only lower-cased, all at once."""
+    text = "\n".join(texts)
+    if text.isascii() and "<" not in text and "&" not in text:
+        return text.lower()
+    return "\n".join(_read_through(t) for t in texts)
+
+
+def maybe_sexual(text: str) -> bool:
+    """False only when ``text`` (texts read through, one per line; not
+    masked) holds no sexual term: then no part of the record is
+    ``sexual_signal``. True may be wrong (a phrase across two lines)."""
+    tokens = " " + text.encode("ascii", "replace").translate(_TOKEN_BYTES).decode("ascii") + " "
+    for _, trigger in TRIGGERS.iter(tokens):
+        if any(all(word in tokens for word in words) for words in ENTRIES[trigger]):
+            if SEXUAL.patterns[0].search(text):
+                return True
+            break  # no English term anywhere
+    return not text.isascii() and SEXUAL.patterns[1].search(text) is not None
 
 
 # --- the filter -------------------------------------------------------------
@@ -480,6 +555,10 @@ class Safety(Filter):
     name = "safety"
     summary = "drop any record that combines sexual content with a minor (turns, system prompt, the linked persona's card)"
 
+    @property
+    def stateless(self) -> bool:  # type: ignore[override]
+        return self.resources.client is None  # the judge model is asked from the main process
+
     def start(self) -> None:
         self.cards: dict[int, tuple[Any, str | None, tuple[str, str] | None]] = {}
 
@@ -494,8 +573,11 @@ class Safety(Filter):
         return cards[id(persona)][1:]
 
     def check(self, conversation: Conversation, context: FilterContext) -> str | None:
-        parts = prepared(conversation_parts(conversation))
         card_sexual, card_minor = self._card(context.persona) if context.persona is not None else (None, None)
+        if card_sexual is None and self.resources.client is None:
+            if not maybe_sexual(read_through_all([text for _, text in conversation_parts(conversation)])):
+                return None  # what the whole gate answers for a record with no sexual term and no judge
+        parts = prepared(conversation_parts(conversation))
         sexual = _first_sexual(parts) or card_sexual  # most records have none: look for minors only then
         judge = self.resources.client
         if sexual is None:

@@ -263,3 +263,36 @@ def test_through_the_cli(tmp_path):
     (reject,) = read_records(tmp_path / "out.jsonl.rejects.jsonl")
     assert reject["reason"] == "safety: sexual content with a minor (age under 18 in turn 1; sexual term in turn 2)"
     assert reject["location"].endswith("in.jsonl:1")
+
+
+# -- the first pass: a record it lets through is one the whole gate lets through --------
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+from augment_plugins import safety as gate  # noqa: E402
+
+_PIECES = sorted(gate.SEXUAL_EN | gate.SEXUAL_ZH | gate.NOT_SIGNALS) + [
+    "the", "sussex", "document", "love", "her", "you", "15", "王", "é",
+]
+_JOINS = [" ", "", "-", " - ", "\u00a0", "\u2003", "\n", "\x1f", "_", ".", "é", "王", "<b>", "</i>", "&amp;",
+          "&#115;", "\u200b", "\u00ad", "\uff33", "\u2019", "\t", "0"]
+
+
+@given(st.lists(st.tuples(st.sampled_from(_PIECES), st.sampled_from(_JOINS), st.booleans()), min_size=1, max_size=6))
+def test_the_first_pass_never_misses_what_the_gate_finds(pieces):
+    """Texts stitched from the lexicons, the masked phrases and lookalikes,
+    joined by spaces of every kind, hyphens, markup, entities, invisible and
+    full-width characters: whenever the whole gate finds a sexual term in a
+    part, the first pass says the record may hold one."""
+    text = "".join((piece.upper() if upper else piece) + join for piece, join, upper in pieces)
+    parts = [("turn 1", text), ("turn 2", NEUTRAL)]
+    if gate._first_sexual(gate.prepared(parts)) is not None:
+        assert gate.maybe_sexual(gate.read_through_all([t for _, t in parts]))
+
+
+def test_the_first_pass_reads_through_what_hides_a_term():
+    for text in ["a <b>sex</b> scene", "&#115;ex", "se\u200bx", "\uff33\uff25\uff38", "sexé", "his\u00a0cock", "做爱"]:
+        assert gate.sexual_signal(gate._prepare(text)), text
+        assert gate.maybe_sexual(gate.read_through_all([text])), text
+    for text in [NEUTRAL, "Sussex and Essex", "a document", "the opposite sex"[:12], "他们谈论天气。"]:
+        assert not gate.maybe_sexual(gate.read_through_all([text])), text

@@ -129,6 +129,7 @@ def _dry_run(run_) -> None:
 @error_options
 @safety_options
 @resume_options
+@option("--workers", type=click.IntRange(1), default=1, show_default=True, section="Speed", help="Processes that decode the records and run the filters that look at one record at a time; the filters that remember earlier records run in order here. The output is the same bytes for any number.")
 def filter_(**_):
     """Run filters over IN and write what they keep to -o.
 

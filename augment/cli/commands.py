@@ -50,7 +50,7 @@ def finish(spec: RunSpec, run, quiet: bool) -> None:
 @error_options
 @safety_options
 @resume_options
-@option("--workers", type=click.IntRange(1), default=1, show_default=True, section="Speed", help="Processes that decode and repair the records; the output is the same bytes for any number.")
+@option("--workers", type=click.IntRange(1), default=1, show_default=True, section="Speed", help="Processes that decode, repair, check (the safety gate) and encode the records; the output is the same bytes for any number.")
 def convert(**o):
     """Convert IN to another format, losing nothing.
 

@@ -240,22 +240,41 @@ def link(conv: Conversation, personas: dict[str, Persona]) -> Persona | None:
             return find(personas, wanted, first=True)
         except UsageError:
             pass
-    by_name = {p.name.lower(): p for p in personas.values()}
+    by_name, longest_first = _index(personas)
     for turn in conv.turns:
         if turn.role == ASSISTANT and turn.name and turn.name.lower() in by_name:
             return by_name[turn.name.lower()]
     system = conv.system or ""
-    for persona in sorted(personas.values(), key=lambda p: -len(p.name)):
-        if _mentions(system, persona.name):
+    for name, persona in longest_first:
+        if _mentions(system, name):
             return persona
     return None
+
+
+_indexes: dict[int, tuple[tuple[int, ...], dict[str, Persona], list[tuple[str, Persona]]]] = {}
+
+
+def _index(personas: dict[str, Persona]) -> tuple[dict[str, Persona], list[tuple[str, Persona]]]:
+    """The personas by lower-case name, and (name, persona) longest name
+    first; worked out again only when the personas change."""
+    held = tuple(map(id, personas.values()))  # the personas stay alive in the index, so no id is reused
+    kept = _indexes.get(id(personas))
+    if kept is None or kept[0] != held:
+        by_name = {p.name.lower(): p for p in personas.values()}
+        longest_first = [(p.name, p) for p in sorted(personas.values(), key=lambda p: -len(p.name))]
+        if len(_indexes) > 64:
+            _indexes.clear()
+        kept = _indexes[id(personas)] = (held, by_name, longest_first)
+    return kept[1], kept[2]
 
 
 def _mentions(text: str, name: str) -> bool:
     """``name`` stands in ``text`` as a word (Latin names), or anywhere
     (names in a script written without spaces, such as 林霜 in 你是林霜，...)."""
+    if name not in text:
+        return False  # either way
     if re.search(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]", name):
-        return name in text
+        return True
     return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
 
 

@@ -61,7 +61,7 @@ class ShardedOutput:
     """Records into numbered shards of ``per_shard`` records; the same
     interface as :class:`~augment.dataio.streams.AtomicFile` (``file``,
     ``commit``, ``abort``) and :class:`~augment.dataio.streams.RecordWriter`
-    (``write``, ``count``, ``close``).
+    (``write``, ``write_encoded``, ``count``, ``close``).
 
     ``staging`` is the hidden folder the shards are written in (None: a new
     temporary one); ``resume`` a checkpoint (``shard``, ``offset``, ``count``)
@@ -111,10 +111,13 @@ class ShardedOutput:
 
     # -- RecordWriter ----------------------------------------------------------------
     def write(self, record: dict[str, Any]) -> None:
+        self.write_encoded(dumps(record))
+
+    def write_encoded(self, data: bytes) -> None:
         if self.count and self.count % self.per_shard == 0:
             self._open(self.shard + 1)
         assert self.file is not None
-        self.file.write(dumps(record))
+        self.file.write(data)
         self.file.write(b"\n")
         self.count += 1
 

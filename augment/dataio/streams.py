@@ -16,7 +16,6 @@ import json
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator
 
@@ -29,16 +28,56 @@ BOM = b"\xef\xbb\xbf"
 STDIO = "-"
 
 
-@dataclass
 class Raw:
-    location: Location
-    value: Any = None
-    #: Why the record could not be read, when it could not.
-    error: str | None = None
-    #: The raw text of an unreadable record, for the rejects file.
-    text: str | None = None
-    #: The format the file is read with (None: recognised record by record).
-    format: Any = None
+    """One record as read: where it is, its JSON value, or why it could not
+    be read. A JSON Lines record keeps its line until its value (or error)
+    is first asked for, so the parsing is done where the record is worked on
+    (a worker process), not where the file is read."""
+
+    __slots__ = ("location", "_value", "_error", "_text", "format", "_line")
+
+    def __init__(self, location: Location, value: Any = None, error: str | None = None, text: str | None = None,
+                 format: Any = None, *, line: bytes | None = None) -> None:
+        self.location = location
+        self._value, self._error, self._text = value, error, text
+        #: The format the file is read with (None: recognised record by record).
+        self.format = format
+        self._line = line
+
+    @property
+    def value(self) -> Any:
+        if self._line is not None:
+            self._parse()
+        return self._value
+
+    @property
+    def error(self) -> str | None:
+        """Why the record could not be read, when it could not."""
+        if self._line is not None:
+            self._parse()
+        return self._error
+
+    @property
+    def text(self) -> str | None:
+        """The raw text of an unreadable record, for the rejects file."""
+        if self._line is not None:
+            self._parse()
+        return self._text
+
+    def _parse(self) -> None:
+        body, self._line = self._line, None
+        assert body is not None
+        try:
+            value = loads(body)
+        except ValueError as exc:
+            self._error, self._text = _json_reason(exc, body), body.decode("utf-8", "replace")
+            return
+        self._value = value
+        if not isinstance(value, dict):
+            self._error = f"expected a JSON object, got {type_name(value)}"
+
+    def __repr__(self) -> str:
+        return f"Raw({self.location!s}, value={self.value!r}, error={self.error!r})"
 
 
 Progress = Callable[[int], None]
@@ -116,16 +155,7 @@ def _read_lines(lines: Iterator[bytes], file: str, progress: Progress | None) ->
         body = line.strip()
         if not body:
             continue
-        where = Location(file, lineno)
-        try:
-            value = loads(body)
-        except ValueError as exc:
-            yield Raw(where, error=_json_reason(exc, body), text=body.decode("utf-8", "replace"))
-            continue
-        if not isinstance(value, dict):
-            yield Raw(where, value=value, error=f"expected a JSON object, got {type_name(value)}")
-            continue
-        yield Raw(where, value=value)
+        yield Raw(Location(file, lineno), line=body)  # parsed where it is worked on
     if progress is not None and pending:
         progress(pending)
 
@@ -297,7 +327,10 @@ class RecordWriter:
         self.count = 0
 
     def write(self, record: dict[str, Any]) -> None:
-        data = dumps(record)
+        self.write_encoded(dumps(record))
+
+    def write_encoded(self, data: bytes) -> None:
+        """Write a record already encoded (``dumps``)."""
         if self.array:
             self.file.write(b"[\n" if self.count == 0 else b",\n")
         self.file.write(data)

@@ -30,6 +30,12 @@ class FilterContext:
 
 
 class Filter(Configurable):
+    #: True when ``transform`` and ``check`` depend only on the record and its
+    #: context: nothing remembered from one record to the next, no model asked.
+    #: Such filters, when they come first in the run's list, run in the worker
+    #: processes beside the steps. Leave it False when in doubt.
+    stateless: bool = False
+
     def start(self) -> None:
         """Forget what an earlier run saw; called once before the first record."""
 

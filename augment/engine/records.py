@@ -1,9 +1,10 @@
-"""The work on one record: decode, repair, link its persona, augment.
+"""The work on one record: decode, repair, link its persona, augment, and
+(when the run allows it, :mod:`augment.engine.finish`) filter and encode.
 
 :class:`RecordJob` is a pure function of a batch of records and their
 ordinals, so it can run in worker processes; what it returns says, for each
-record, what became of it (:mod:`augment.engine.fate`). Filtering, encoding and
-writing happen afterwards, in the main process and in input order.
+record, what became of it (:mod:`augment.engine.fate`). The main process
+counts and writes afterwards, in input order.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from augment.dataio.streams import Raw
 from augment.dataio.validation import problems, repair
 from augment.engine.chain import Engine
 from augment.engine.fate import Dropped, Failed, Fate, Kept
+from augment.engine.finish import Finish, Output
 from augment.errors import AugmentError, RecordError
 
 
@@ -39,6 +41,11 @@ class Result:
     repairs: list[str] = field(default_factory=list)
     #: With ``RecordJob.check``: the rules the record breaks (after repairs).
     problems: list[str] = field(default_factory=list)
+    #: The kept conversations after the filters and encoding done beside the
+    #: steps (None: all of that is left to the main process).
+    outputs: list[Output] | None = None
+    #: The source's reading notes, once ``source`` is let go (see ``Finish``).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def failures(self) -> list[str]:
@@ -63,6 +70,8 @@ class RecordJob:
     #: Keep the records (False when nothing is written, as in validate).
     write: bool = True
     personas: dict[str, Persona] = field(default_factory=dict)
+    #: Filters and encoding done here rather than in the main process (set by the run).
+    finish: Finish | None = None
 
     def __call__(self, batch: list[tuple[int, Raw]]) -> list[Result]:
         results: list[Result] = []
@@ -85,6 +94,9 @@ class RecordJob:
             if not result.kept and not result.failures:
                 why = "; ".join(sorted({f.reason for f in result.fates if isinstance(f, Dropped)})) or "the chain produced nothing"
                 result.fates.append(Failed(f"no output for this record: {why}"))
+        if self.finish is not None:
+            for result in decoded:
+                self.finish(result)
         return results
 
     def decoded(self, raws: Iterable[Raw]) -> Iterator[tuple[Conversation, Persona | None]]:
@@ -126,17 +138,3 @@ class RecordJob:
         result.source = conv
         result.persona = link(conv, self.personas)
         return True
-
-
-def expand_placeholders(conv: Conversation, persona: Persona | None, user_name: str) -> Conversation:
-    """``{{char}}``/``<BOT>`` become the character's name (the linked persona's,
-    or the assistant's speaker name) and ``{{user}}``/``<USER>`` ``user_name``."""
-    char = persona.name if persona else next((t.name for t in conv.turns if t.role == "assistant" and t.name), None)
-    out = conv.copy()
-    turns = out.turns + ([out.preference.chosen, out.preference.rejected] if out.preference else [])
-    for turn in turns:
-        text = turn.content.replace("{{user}}", user_name).replace("<USER>", user_name)
-        if char:
-            text = text.replace("{{char}}", char).replace("<BOT>", char)
-        turn.content = text
-    return out

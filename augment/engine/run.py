@@ -1,8 +1,11 @@
 """One run from an input to an output: read, work on each record (here or in
 worker processes), filter, encode, write, and account for every record.
 
-Reading, filtering, encoding, writing and counting stay in this process, in
-input order, so the output is the same for any number of workers. Every
+Reading, writing and counting stay in this process, in input order, and so
+do the filters that remember earlier records (and those after them); the
+others and the encoding go with the per-record work when they can
+(:mod:`augment.engine.finish`). The output is the same for any number of
+workers. Every
 input record ends up written or in the rejects file with its reason; the
 output appears only when the run succeeded (and, with a journal, a killed
 run can be resumed from its last checkpoint).
@@ -21,9 +24,9 @@ from augment.dataio.outputs import Rejects
 from augment.dataio.reading import Reader
 from augment.dataio.shards import ShardedOutput
 from augment.dataio.streams import STDIO, AtomicFile, RecordWriter, is_array_path
-from augment.dataio.validation import problems
 from augment.engine.filters import Filter, FilterContext
-from augment.engine.records import RecordJob, Result, expand_placeholders
+from augment.engine.finish import Finish, Output, as_written, encode_for_output, encoded_or_none
+from augment.engine.records import RecordJob, Result
 from augment.engine.resume import Journal, partial_path
 from augment.engine.summary import Summary, reason_kind
 from augment.engine.executors import Executor, Local
@@ -83,6 +86,7 @@ class Run:
         self._rejects = Rejects(self.rejects_path, self.rejects_named, journal is not None, state.get("rejects_offset") if state else None)
         for flt in self.filters:
             flt.start()
+        self._driver_filters = self._hand_over_filters()
         out_file: AtomicFile | None = None
         writer: RecordWriter | None = None
         ok = keep = False
@@ -133,6 +137,21 @@ class Run:
                 journal.remove()
         return summary
 
+    def _hand_over_filters(self) -> list[Filter]:
+        """Give the per-record job the leading filters that carry nothing
+        from one record to the next, and the encoding when no filter is left;
+        the filters left for this process."""
+        n = 0
+        while n < len(self.filters) and self.filters[n].stateless:
+            n += 1
+        left = self.filters[n:]
+        self.job.finish = None
+        if self.job.write and self.output_path is not None:
+            encode = not left
+            if n or encode:
+                self.job.finish = Finish(self.filters[:n], encode, self.output_format, self.expand, self.user_name, self.safety_off)
+        return left if self.job.finish is not None else self.filters
+
     # -- one record ---------------------------------------------------------------
     def _account(self, result: Result, writer: RecordWriter | None) -> None:
         summary = self.summary
@@ -143,8 +162,7 @@ class Run:
         if result.repairs:
             summary.repaired += 1
             summary.repairs.update(reason_kind(r) for r in result.repairs)
-        if result.source is not None:
-            summary.notes.update(result.source.notes)
+        summary.notes.update(result.source.notes if result.source is not None else result.notes)
         for fate in result.fates:
             step = getattr(fate, "step", None)
             if step is None:
@@ -157,12 +175,15 @@ class Run:
             summary.invalid += 1
         if result.problems and self.on_problems is not None:
             self.on_problems(result)
-        kept = result.kept
-        if not kept:
+        if result.outputs is not None:
+            passed = self._finished(result)
+        elif result.kept:
+            passed = [(conv, None) for conv, _ in self._filtered(result)]
+        else:
             return
         written = unwritable = 0
-        for conv, _ in self._filtered(result):
-            if self._write(result, conv, writer):
+        for conv, output in passed:
+            if self._write(result, conv, output, writer):
                 written += 1
             else:
                 unwritable += 1  # rejected with the reason already
@@ -175,23 +196,51 @@ class Run:
         filter and the reason."""
         out = []
         for fate in result.kept:
-            conv = fate.conversation
-            context = FilterContext(result.source or conv, result.ordinal, fate.original, result.persona)
-            for flt in self.filters:
-                conv, made = flt.transform(conv, context)
-                reason = flt.check(conv, context)
-                if count:
-                    for note in made:
-                        self.summary.changed[(flt.name, note)] += 1
-                if reason:
-                    if count:
-                        self.summary.filtered[(flt.name, reason_kind(reason))] += 1
-                        self._rejects.add(result.location, f"{flt.name}: {reason}", output=self._encoded_or_none(result, conv))
-                        self.report(f"{result.location}: {flt.name}: {reason}")
-                    break
-            else:
+            conv = self._filter(result, fate.conversation, fate.original, self._driver_filters, count)
+            if conv is not None:
                 out.append((conv, fate.original))
         return out
+
+    def _finished(self, result: Result, count: bool = True) -> list[tuple[Conversation | None, Output]]:
+        """As ``_filtered``, for a record whose first filters ran with the job:
+        their changes and drops counted here, the filters left run here."""
+        out: list[tuple[Conversation | None, Output]] = []
+        assert result.outputs is not None
+        for output in result.outputs:
+            if count:
+                for change in output.changes:
+                    self.summary.changed[change] += 1
+            if output.rejected is not None:
+                if count:
+                    self._filter_drop(result, *output.rejected, output.rejected_output)
+                continue
+            conv = output.conversation
+            if conv is not None and self._driver_filters:
+                conv = self._filter(result, conv, output.original, self._driver_filters, count)
+                if conv is None:
+                    continue
+            out.append((conv, output))
+        return out
+
+    def _filter(self, result: Result, conv: Conversation, original: bool, filters: list[Filter], count: bool) -> Conversation | None:
+        """``conv`` as ``filters`` change it, or None when one drops it."""
+        context = FilterContext(result.source or conv, result.ordinal, original, result.persona)
+        for flt in filters:
+            conv, made = flt.transform(conv, context)
+            reason = flt.check(conv, context)
+            if count:
+                for note in made:
+                    self.summary.changed[(flt.name, note)] += 1
+            if reason:
+                if count:
+                    self._filter_drop(result, flt.name, reason, encoded_or_none(self._target(result), conv))
+                return None
+        return conv
+
+    def _filter_drop(self, result: Result, name: str, reason: str, output: Any) -> None:
+        self.summary.filtered[(name, reason_kind(reason))] += 1
+        self._rejects.add(result.location, f"{name}: {reason}", output=output)
+        self.report(f"{result.location}: {name}: {reason}")
 
     def _target(self, result: Result) -> Format:
         target = self.output_format or result.format
@@ -200,33 +249,29 @@ class Run:
             raise UsageError(f"{target.name} is an input-only format: add --to (sharegpt, openai, alpaca, ...)")
         return target
 
-    def _encoded_or_none(self, result: Result, conv: Conversation) -> Any:
-        try:
-            return self._target(result).encode(conv)
-        except RecordError:
-            return None
-
-    def _write(self, result: Result, conv: Conversation, writer: RecordWriter | None) -> bool:
+    def _write(self, result: Result, conv: Conversation | None, output: Output | None, writer: RecordWriter | None) -> bool:
         target = self._target(result)
-        if self.expand:
-            conv = expand_placeholders(conv, result.persona, self.user_name)
-        if self.safety_off:
-            conv = conv.copy()
-            conv.provenance = {**(conv.provenance or {}), "safety": "off (--no-safety)"}
-        try:
-            record = target.encode(conv)
-        except RecordError as exc:
-            self._reject(result, f"cannot write as {target.name}: {exc}")
+        done = output.written if output is not None else None
+        if output is not None and output.error is not None:
+            self._reject(result, output.error)
             return False
+        if done is None:
+            assert conv is not None
+            try:
+                conv, record = encode_for_output(conv, target, result.persona, expand=self.expand, user_name=self.user_name, safety_off=self.safety_off)
+            except RecordError as exc:
+                self._reject(result, f"cannot write as {target.name}: {exc}")
+                return False
+            done = as_written(conv, record)
         summary = self.summary
         if summary.output_format is None:
             summary.output_format = target.name
-        if problems(conv):
+        if done.invalid:
             summary.invalid_for_trainers += 1
         if writer is not None:
-            writer.write(record)
+            writer.write_encoded(done.data)
             summary.written += 1
-            summary.saw_record(record, conv)
+            summary.saw_record(done.columns, done.kind, done.function_calls)
         return True
 
     def _reject(self, result: Result, reason: str) -> None:
@@ -247,7 +292,10 @@ class Run:
         raws = ((o, r) for o, r in enumerate(self.reader.read()) if o < done)
         for batch in self._executor.map(self.job, batched(raws, self.batch_size)):
             for result in batch:
-                self._filtered(result, count=False)
+                if result.outputs is not None:
+                    self._finished(result, count=False)
+                else:
+                    self._filtered(result, count=False)
 
 
 def _clear(output_path: str, rejects_path: str | None, journal: Journal) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 #: A quoted span longer than this is shortened in summary lines.
 QUOTE_LIMIT = 60
@@ -70,13 +70,13 @@ class Summary:
                 counter[tuple(key) if isinstance(key, list) else key] = n
         self.output_format = state.get("output_format")
 
-    def saw_record(self, record: dict[str, Any], conv: Any) -> None:
+    def saw_record(self, columns: Sequence[str], kind: str, function_calls: bool) -> None:
         """Note the columns, kind and traits of a written record."""
-        if len(self.columns) < len(record) or any(k not in self.columns for k in record):
-            self.columns.extend(k for k in record if k not in self.columns)
-        if conv.kind not in self.kinds:
-            self.kinds.append(conv.kind)
-        if "function_calls" not in self.traits and any(t.role == "function_call" for t in conv.turns):
+        if len(self.columns) < len(columns) or any(k not in self.columns for k in columns):
+            self.columns.extend(k for k in columns if k not in self.columns)
+        if kind not in self.kinds:
+            self.kinds.append(kind)
+        if function_calls and "function_calls" not in self.traits:
             self.traits.append("function_calls")
 
     def lines(self) -> list[str]:

@@ -1,0 +1,141 @@
+"""The end of a record's work that may run beside the steps, in the worker
+processes (or Ray tasks): the filters that carry nothing from one record to
+the next (``Filter.stateless``, the first ones of the run's list), and the
+encoding into the output format, down to the JSON bytes to write.
+
+The main process then only counts and writes, in input order, so the bytes
+are the same as when all of it ran there. A filter that remembers earlier
+records (duplicates, caps per source) and every filter after it stay in the
+main process, and so does the encoding when any of them is left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from augment.conversation import ASSISTANT, Conversation
+from augment.dataio.formats import Format
+from augment.dataio.streams import dumps
+from augment.dataio.validation import problems
+from augment.engine.fate import Kept
+from augment.engine.filters import Filter, FilterContext
+from augment.errors import RecordError
+
+if TYPE_CHECKING:
+    from augment.corpus.personas import Persona
+    from augment.engine.records import Result
+
+
+@dataclass
+class Written:
+    """A conversation encoded for the output, and what the summary notes of it."""
+
+    data: bytes
+    columns: tuple[str, ...]
+    kind: str
+    function_calls: bool
+    #: It breaks the trainers' rules (counted, still written).
+    invalid: bool
+
+
+@dataclass
+class Output:
+    """One kept conversation after the filters that ran beside the steps."""
+
+    original: bool
+    #: The conversation to write (None once it is encoded: not needed any more).
+    conversation: Conversation | None
+    #: (filter, note) for each change a filter made.
+    changes: list[tuple[str, str]] = field(default_factory=list)
+    #: (filter, reason) when a filter dropped it; ``rejected_output`` is it, encoded (or None).
+    rejected: tuple[str, str] | None = None
+    rejected_output: Any = None
+    written: Written | None = None
+    #: Why it cannot be written in the output format.
+    error: str | None = None
+
+
+def encode_for_output(conv: Conversation, target: Format, persona: Persona | None, *, expand: bool, user_name: str, safety_off: bool) -> tuple[Conversation, dict[str, Any]]:
+    """The conversation as written (placeholders expanded, the gate's absence
+    said in its provenance) and its record in ``target``; RecordError when
+    the format cannot hold it."""
+    if expand:
+        conv = expand_placeholders(conv, persona, user_name)
+    if safety_off:
+        conv = conv.copy()
+        conv.provenance = {**(conv.provenance or {}), "safety": "off (--no-safety)"}
+    return conv, target.encode(conv)
+
+
+def as_written(conv: Conversation, record: dict[str, Any]) -> Written:
+    return Written(
+        dumps(record), tuple(record), conv.kind, any(t.role == "function_call" for t in conv.turns), bool(problems(conv))
+    )
+
+
+def encoded_or_none(target: Format, conv: Conversation) -> Any:
+    try:
+        return target.encode(conv)
+    except RecordError:
+        return None
+
+
+@dataclass
+class Finish:
+    """Worker-side filters and encoding for a run (see the module)."""
+
+    filters: list[Filter]
+    #: Encode here (no filter is left for the main process).
+    encode: bool
+    #: The output format (None: each record's own input format).
+    target: Format | None = None
+    expand: bool = False
+    user_name: str = "User"
+    safety_off: bool = False
+
+    def __call__(self, result: Result) -> None:
+        target = self.target or result.format
+        if target is None or not target.writable:
+            return  # the main process says why it cannot be written
+        result.outputs = [self._one(result, fate, target) for fate in result.kept]
+        if self.encode and not result.failures and all(o.error is None for o in result.outputs):
+            # nothing of this record is needed in the main process but its outputs and counts
+            result.notes = list(result.source.notes) if result.source is not None else []
+            result.fates = [f for f in result.fates if not isinstance(f, Kept)]
+            result.source = result.persona = result.value = result.text = None
+
+    def _one(self, result: Result, fate: Kept, target: Format) -> Output:
+        conv = fate.conversation
+        out = Output(fate.original, conv)
+        context = FilterContext(result.source or conv, result.ordinal, fate.original, result.persona)
+        for flt in self.filters:
+            conv, made = flt.transform(conv, context)
+            reason = flt.check(conv, context)
+            out.changes.extend((flt.name, note) for note in made)
+            if reason:
+                out.rejected, out.rejected_output, out.conversation = (flt.name, reason), encoded_or_none(target, conv), None
+                return out
+        out.conversation = conv
+        if self.encode:
+            try:
+                conv, record = encode_for_output(conv, target, result.persona, expand=self.expand, user_name=self.user_name, safety_off=self.safety_off)
+            except RecordError as exc:
+                out.error = f"cannot write as {target.name}: {exc}"
+                return out
+            out.written, out.conversation = as_written(conv, record), None
+        return out
+
+
+def expand_placeholders(conv: Conversation, persona: Persona | None, user_name: str) -> Conversation:
+    """``{{char}}``/``<BOT>`` become the character's name (the linked persona's,
+    or the assistant's speaker name) and ``{{user}}``/``<USER>`` ``user_name``."""
+    char = persona.name if persona else next((t.name for t in conv.turns if t.role == ASSISTANT and t.name), None)
+    out = conv.copy()
+    turns = out.turns + ([out.preference.chosen, out.preference.rejected] if out.preference else [])
+    for turn in turns:
+        text = turn.content.replace("{{user}}", user_name).replace("<USER>", user_name)
+        if char:
+            text = text.replace("{{char}}", char).replace("<BOT>", char)
+        turn.content = text
+    return out

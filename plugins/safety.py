@@ -53,7 +53,7 @@ The reason names the kind of signal and the part, never the text: "sexual
 content with a minor (age under 18 in the persona's description; sexual term
 in turn 4)". Turns are numbered by their position in the record, the system
 prompt counted, like the other filters. The lexicons are the module-level
-frozensets below, compiled into regexes once; they catch plain spelling, not
+frozensets below, compiled into regexes once, on first use; they catch plain spelling, not
 deliberate obfuscation ("s3x").
 """
 
@@ -62,6 +62,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from functools import cached_property
 from typing import Any, Iterable
 
 import ahocorasick
@@ -250,15 +251,24 @@ def _phrases(words: Iterable[str], edges: bool = True) -> str:
     return f"{_A}{body}{_Z}" if edges else body
 
 
-class Lexicon:
-    """An English and a Chinese lexicon compiled once, searched apart on
-    lower-case text (two small regexes run far faster than one alternation
-    mixing scripts), with an optional English pattern beside them."""
+class Patterns:
+    """Regexes compiled on first use: most runs never need most of the gate's."""
+
+    def __init__(self, *sources: str) -> None:
+        self.sources = list(sources)
+
+    @cached_property
+    def patterns(self) -> list[re.Pattern[str]]:
+        return [re.compile(source) for source in self.sources]
+
+
+class Lexicon(Patterns):
+    """An English and a Chinese lexicon, searched apart on lower-case text
+    (two small regexes run far faster than one alternation mixing scripts),
+    with an optional English pattern beside them."""
 
     def __init__(self, en: Iterable[str], zh: Iterable[str], extra: str | None = None) -> None:
-        self.patterns = [re.compile(_phrases(en)), re.compile(_phrases(zh, edges=False))]
-        if extra:
-            self.patterns.append(re.compile(extra))
+        super().__init__(_phrases(en), _phrases(zh, edges=False), *([extra] if extra else []))
 
     def search(self, text: str) -> bool:
         return any(p.search(text) for p in self.patterns)
@@ -285,30 +295,27 @@ MINOR = Lexicon(
 NOT_SIGNAL = Lexicon((w for w in NOT_SIGNALS if w.isascii()), (w for w in NOT_SIGNALS if not w.isascii()))
 
 #: Ages in English; each pattern's group ``n`` is the age (of a range, the first).
-AGES_EN = tuple(
-    re.compile(p)
-    for p in (
-        # 15 years old, 15-year-old girl, 12-15 years old, 15 years of age
-        rf"{_A}{_RANGE}[\s-]*(?:years?|yrs?|yr)[\s-]*(?:old|of\s+age){_Z}(?:[\s-]+(?P<next>[a-z]+)(?:\W+(?P<next2>[a-z]+))?)?",
-        # 6 months old, a 3-week-old baby: a baby, whatever the number
-        rf"{_A}(?P<n>{_NUM})[\s-]*(?:months?|weeks?|days?)[\s-]*old{_Z}(?:[\s-]+(?P<next>[a-z]+)(?:\W+(?P<next2>[a-z]+))?)?",
-        # 15yo, 15 y/o
-        rf"{_A}{_RANGE}\s*(?:y/o|y\.o\.|yo){_Z}",
-        # age 12, aged 9, ages 8-12, age: 12, at the age of twelve, age is 12
-        rf"{_A}age[ds]?{_Z}\s*(?:[:=]\s*|of\s+|is\s+|was\s+)?{_RANGE}{_Z}(?!\s*(?:%|percent))",
-        # she's 14, I'm 14, he was 12, {{char}} is 14, turned 13
-        rf"(?:{_A}(?:i'?m|i\s+am|i\s+was|(?:she|he|they|you|we)(?:'s|'re|\s+is|\s+are|\s+was|\s+were)|turn(?:s|ed|ing))"
-        rf"|(?:\{{\{{char\}}\}}|<bot>)\s+(?:is|was))\s+"
-        rf"(?:only\s+|just\s+|barely\s+|almost\s+|nearly\s+|about\s+|around\s+|maybe\s+|probably\s+)?"
-        rf"(?P<n>{_NUM}){_Z}{_END}",
-    )
+AGES_EN = Patterns(
+    # 15 years old, 15-year-old girl, 12-15 years old, 15 years of age
+    rf"{_A}{_RANGE}[\s-]*(?:years?|yrs?|yr)[\s-]*(?:old|of\s+age){_Z}(?:[\s-]+(?P<next>[a-z]+)(?:\W+(?P<next2>[a-z]+))?)?",
+    # 6 months old, a 3-week-old baby: a baby, whatever the number
+    rf"{_A}(?P<n>{_NUM})[\s-]*(?:months?|weeks?|days?)[\s-]*old{_Z}(?:[\s-]+(?P<next>[a-z]+)(?:\W+(?P<next2>[a-z]+))?)?",
+    # 15yo, 15 y/o
+    rf"{_A}{_RANGE}\s*(?:y/o|y\.o\.|yo){_Z}",
+    # age 12, aged 9, ages 8-12, age: 12, at the age of twelve, age is 12
+    rf"{_A}age[ds]?{_Z}\s*(?:[:=]\s*|of\s+|is\s+|was\s+)?{_RANGE}{_Z}(?!\s*(?:%|percent))",
+    # she's 14, I'm 14, he was 12, {{char}} is 14, turned 13
+    rf"(?:{_A}(?:i'?m|i\s+am|i\s+was|(?:she|he|they|you|we)(?:'s|'re|\s+is|\s+are|\s+was|\s+were)|turn(?:s|ed|ing))"
+    rf"|(?:\{{\{{char\}}\}}|<bot>)\s+(?:is|was))\s+"
+    rf"(?:only\s+|just\s+|barely\s+|almost\s+|nearly\s+|about\s+|around\s+|maybe\s+|probably\s+)?"
+    rf"(?P<n>{_NUM}){_Z}{_END}",
 )
 #: Every English age has a digit or a number word: text with neither skips the patterns.
-NUMBERISH = re.compile(r"\d|" + _phrases(NUMBER_WORDS))
+NUMBERISH = Patterns(r"\d|" + _phrases(NUMBER_WORDS))
 BABY_AGE, PRONOUN_AGE = 1, 4  # the pattern in months or days; the one whose subject is a person
 
 _ZH_NUM = r"[\d零〇一二两兩三四五六七八九十]{1,3}"
-AGES_ZH = re.compile(
+AGES_ZH = Patterns(
     rf"(?<![\d零〇一二两兩三四五六七八九十百千万萬])(?P<n>{_ZH_NUM}|十来|十來|十几|十幾)\s*(?:周岁|週歲|岁|歲)"
     rf"|年[龄齡]\s*[:：]?\s*(?P<n2>{_ZH_NUM})(?![\d零〇一二两兩三四五六七八九十])"
 )
@@ -342,9 +349,9 @@ def _age_of_a_thing(text: str, match: re.Match[str]) -> bool:
 
 
 def _under_18_en(text: str) -> bool:
-    if not NUMBERISH.search(text):
+    if not NUMBERISH.patterns[0].search(text):
         return False
-    for i, pattern in enumerate(AGES_EN):
+    for i, pattern in enumerate(AGES_EN.patterns):
         for match in pattern.finditer(text):
             number = match.group("n")
             if _en_number(number) >= 18 and i != BABY_AGE:
@@ -359,7 +366,7 @@ def _under_18_en(text: str) -> bool:
 def _under_18_zh(text: str) -> bool:
     if not any(ch in text for ch in "岁歲龄齡"):
         return False
-    for match in AGES_ZH.finditer(text):
+    for match in AGES_ZH.patterns[0].finditer(text):
         if _zh_number(match.group("n") or match.group("n2")) < 18:
             return True
     return False
@@ -420,7 +427,7 @@ def sexual_signal(text: str) -> bool:
 # for as they are, in text that is not ASCII. A record that passes this is
 # decided exactly as before; one that does not goes through the whole gate.
 
-assert len(SEXUAL.patterns) == 2  # English and Chinese: no extra pattern the first pass would miss
+assert len(SEXUAL.sources) == 2  # English and Chinese: no extra pattern the first pass would miss
 assert all(re.fullmatch(r"[a-z0-9_]+(?: [a-z0-9_]+)*", term) for term in SEXUAL_EN)
 _EVERYDAY = frozenset("his my your her him me them you make makes made making hand blow spread off love".split())
 

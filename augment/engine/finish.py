@@ -11,6 +11,7 @@ main process, and so does the encoding when any of them is left.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -63,7 +64,7 @@ def encode_for_output(conv: Conversation, target: Format, persona: Persona | Non
     if expand:
         conv = expand_placeholders(conv, persona, user_name)
     if safety_off:
-        conv = conv.copy()
+        conv = copy.copy(conv)  # shallow: only the provenance is new (a deep copy costs more than the rest)
         conv.provenance = {**(conv.provenance or {}), "safety": "off (--no-safety)"}
     return conv, target.encode(conv)
 

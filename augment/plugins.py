@@ -108,6 +108,23 @@ def _entry_points() -> Iterable[metadata.EntryPoint]:
     return metadata.entry_points(group=GROUP)
 
 
+_dists: dict[object, tuple[str | None, str | None]] = {}
+
+
+def _dist_of(ep: metadata.EntryPoint) -> tuple[str | None, str | None]:
+    """The name and version of the distribution declaring ``ep``: its
+    metadata is parsed once per distribution (``Distribution.name`` and
+    ``.version`` parse it again at every call, for every entry point)."""
+    dist = ep.dist
+    if dist is None:
+        return None, None
+    key = getattr(dist, "_path", None) or id(dist)
+    if key not in _dists:
+        meta = dist.metadata
+        _dists[key] = (meta["Name"], meta["Version"])
+    return _dists[key]
+
+
 def load(extra: Iterable[tuple[str, object]] = ()) -> Registry:
     """Load every allowed plugin and collect what it registers.
 
@@ -120,8 +137,7 @@ def load(extra: Iterable[tuple[str, object]] = ()) -> Registry:
     infos: dict[str, PluginInfo] = {}
 
     for ep in sorted(_entry_points(), key=lambda e: e.name):
-        dist = ep.dist.name if ep.dist is not None else None
-        version = ep.dist.version if ep.dist is not None else None
+        dist, version = _dist_of(ep)
         builtin = dist is not None and _normal(dist) == _normal(OWN_DISTRIBUTION)
         if not builtin and not _allowed(ep.name, dist):
             continue

@@ -35,6 +35,9 @@ class Location:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}"
 
+    def __reduce__(self) -> tuple:
+        return (Location, (self.file, self.line))  # a plain tuple crosses to and from worker processes fastest
+
 
 @dataclass
 class Turn:

@@ -5,9 +5,14 @@ Usage (from the repository root, with the project's virtualenv)::
     .venv/bin/python bench/augmenters.py --n 1600        # what `make bench` runs; best of 3
     .venv/bin/python bench/augmenters.py --n 2 --repeat 1 --steps backtranslate   # seconds
 
-1. writes N ShareGPT conversations cycling the 12 real role-play records of
-   ``samples/tavern.sharegpt.jsonl`` (``corpora.from_sample``), a
-   1-conversation corpus, and ``turns.json``, every turn text;
+1. writes N ShareGPT conversations, a 1-conversation corpus, and
+   ``turns.json``, every turn text: with ``--corpus distinct`` (the default)
+   every turn is different (``corpora.distinct``: WordNet's English usage
+   examples, each used once), so no cache of the tool's (language guesses,
+   tags, lemmas) is helped by repeats the raw loop does not get; with
+   ``--corpus samples`` they cycle the 12 real role-play records of
+   ``samples/tavern.sharegpt.jsonl`` (``corpora.from_sample``: few distinct
+   texts, as a corpus of variants of one record);
 2. times ``augment run CORPUS -o OUT --seed 1 --no-originals --workers W -q
    synonym --rate 0.15`` (and ``backtranslate --via spa``) for W = 1 and 2, on
    the 1-conversation corpus (the start cost) and on all N, and checks that
@@ -44,7 +49,7 @@ import sys
 import time
 from pathlib import Path
 
-from corpora import SAMPLE, from_sample
+from corpora import SAMPLE, distinct, from_sample
 from harness import (BenchError, cell, check_jsonl, describe, find_augment, idle_share, log, machine, measure,
                      parser, positive, report, table, workdir)
 
@@ -306,12 +311,22 @@ def table_row(r: dict) -> list[str]:
             cell(r["turns_per_s"], ",.1f"), cell(r["peak_rss_mib"], ".1f")]
 
 
+def _corpus_said(args, stats: dict) -> str:
+    if args.corpus == "samples":
+        return f"cycling the {stats['records_in_sample']} records of {SAMPLE.name}"
+    return "of distinct turns (WordNet's usage examples)"
+
+
+def _write_corpus(args, path: Path, n: int) -> dict:
+    return from_sample(path, n) if args.corpus == "samples" else distinct(path, n, args.seed)
+
+
 def notes(rows: list[dict], stats: dict, info: dict, idle_before: float, args) -> str:
     timed = sum(sum(r["all_seconds"]) for r in rows if r["kind"] != "baseline")
     others = sum(sum(r["all_others_cpu_seconds"]) for r in rows)
     lines = [
-        f"{describe(info)}; corpus: {args.n:,} conversations cycling the {stats['records_in_sample']} records of "
-        f"{SAMPLE.name}, {stats['turns']:,} turns ({stats['distinct_turns']} distinct); best of {args.repeat}; "
+        f"{describe(info)}; corpus: {args.n:,} conversations {_corpus_said(args, stats)}, "
+        f"{stats['turns']:,} turns ({stats['distinct_turns']:,} distinct); best of {args.repeat}; "
         f"peak memory from {info['peak_rss_from']}; CPU idle before the start {idle_before:.0%}",
         f"other processes used {others:.1f} CPU seconds during the {timed:.0f} s of timed runs "
         f"({others / max(timed * info['nproc'], 1e-9):.1%} of the machine)"
@@ -340,6 +355,8 @@ def main(argv: list[str] | None = None) -> None:
     p = parser(__doc__, repeat=3)
     p.add_argument("--n", type=positive, default=400, help="conversations in the corpus (default 400)")
     p.add_argument("--seed", type=int, default=1, help="augment --seed and the baseline's seed (default 1)")
+    p.add_argument("--corpus", choices=("distinct", "samples"), default="distinct",
+                   help="distinct English turns (default) or the tavern samples cycled")
     p.add_argument("--steps", default="synonym,backtranslate",
                    help="which steps: synonym, backtranslate or both (default both); the baseline runs with synonym")
     p.add_argument("--baseline", nargs=3, metavar=("TEXTS", "RESULT", "SEED"), help=argparse.SUPPRESS)
@@ -358,10 +375,10 @@ def main(argv: list[str] | None = None) -> None:
     log(f"CPU idle before the start: {idle_before:.0%}")
     with workdir(args.workdir) as work:
         corpus, single, texts_path = work / "corpus.sharegpt.jsonl", work / "one.sharegpt.jsonl", work / "turns.json"
-        log(f"writing {args.n:,} conversations (cycling {SAMPLE.name}) to {corpus} ...")
-        stats = from_sample(corpus, args.n)
+        log(f"writing {args.n:,} conversations ({_corpus_said(args, {'records_in_sample': 12})}) to {corpus} ...")
+        stats = _write_corpus(args, corpus, args.n)
         texts_path.write_text(json.dumps(stats.pop("texts"), ensure_ascii=False), "utf-8")
-        one = from_sample(single, 1)
+        one = _write_corpus(args, single, 1)
         check_jsonl(corpus, "conversations", args.n)
         log(f"  {stats['bytes'] / 1024:.0f} KiB, {stats['turns']:,} turns ({stats['turns'] / args.n:.2f} a conversation, "
             f"{stats['distinct_turns']} distinct)")

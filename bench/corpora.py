@@ -7,6 +7,11 @@
 - ``from_sample(path, n)``: N ShareGPT conversations cycling the 12 real
   role-play records of ``samples/tavern.sharegpt.jsonl`` (each copy gets its
   own ``id``). ``augmenters.py`` and ``llm.py`` use it.
+- ``distinct(path, n, seed)``: N ShareGPT conversations whose every turn is
+  different, made of English sentences people wrote: WordNet's usage
+  examples (read from the machine's WordNet at run time, each used once),
+  2-4 a turn, 4-8 turns a conversation. ``augmenters.py --corpus distinct``
+  uses it, so no cache of the tool's sees the same text twice.
 """
 
 from __future__ import annotations
@@ -166,3 +171,46 @@ def from_sample(path: Path, n: int) -> dict:
             size += len(line)
     return {"records_in_sample": len(records), "bytes": size, "turns": len(texts),
             "distinct_turns": len(set(texts)), "texts": texts}
+
+
+def _examples() -> list[str]:
+    """WordNet's usage examples (the quoted sentences of its glosses), in file order."""
+    from augment_plugins.wordnet_data import wordnet_folder
+
+    folder = wordnet_folder()
+    out: list[str] = []
+    for pos in ("noun", "verb", "adj", "adv"):
+        for line in (folder / f"data.{pos}").read_text("utf-8", "replace").splitlines():
+            if line.startswith("  ") or "|" not in line:
+                continue  # the licence at the top
+            gloss = line.split("|", 1)[1]
+            for quoted in gloss.split('"')[1::2]:
+                quoted = quoted.strip()
+                if len(quoted.split()) >= 4:
+                    out.append(quoted[0].upper() + quoted[1:] + ("" if quoted[-1] in ".!?" else "."))
+    return out
+
+
+def distinct(path: Path, n: int, seed: int) -> dict:
+    """Write ``n`` conversations of distinct turns (see the module); the same
+    stats as ``from_sample``."""
+    sentences = _examples()
+    random.Random(seed).shuffle(sentences)
+    rng = random.Random(seed + 1)
+    texts: list[str] = []
+    size = used = 0
+    with open(path, "wb") as out:
+        for i in range(n):
+            turns = []
+            for t in range(rng.randint(2, 4) * 2):
+                k = rng.randint(2, 4)
+                if used + k > len(sentences):
+                    raise BenchError(f"WordNet's {len(sentences):,} examples are too few for {n:,} conversations")
+                text = " ".join(sentences[used : used + k])
+                used += k
+                turns.append({"from": ("human", "gpt")[t % 2], "value": text})
+                texts.append(text)
+            line = orjson.dumps({"id": f"distinct-{i:06d}", "conversations": turns}) + b"\n"
+            out.write(line)
+            size += len(line)
+    return {"records_in_sample": None, "bytes": size, "turns": len(texts), "distinct_turns": len(set(texts)), "texts": texts}

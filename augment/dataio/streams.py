@@ -79,6 +79,13 @@ class Raw:
     def __repr__(self) -> str:
         return f"Raw({self.location!s}, value={self.value!r}, error={self.error!r})"
 
+    def __reduce__(self) -> tuple:  # to a worker process as a tuple, the line still unparsed
+        return (_raw, (self.location, self._value, self._error, self._text, self.format, self._line))
+
+
+def _raw(location: Location, value: Any, error: str | None, text: str | None, format: Any, line: bytes | None) -> Raw:
+    return Raw(location, value, error, text, format, line=line)
+
 
 Progress = Callable[[int], None]
 

@@ -160,7 +160,8 @@ def run_step(augment: str, step: str, corpus: Path, out: Path, n: int, turns: in
     log(f"{name}, {workers} worker(s) ...")
 
     def check(_) -> str:
-        check_jsonl(out, "conversations", n)
+        # a record whose every turn the step leaves as it was gives no variant (--no-originals)
+        check_jsonl(out, "conversations", n * 95 // 100, n)
         return digest(out)
 
     m = measure(name, cmd, repeat, keep_going=True, before=lambda: out.unlink(missing_ok=True), check=check)

@@ -72,7 +72,7 @@ class ContentTagger:
         self.table = table
         # A word's tag depends only on the word and its neighbours (lower-cased):
         # worked out once per such triple.
-        self._tag_in = lru_cache(maxsize=1 << 18)(self._tag)
+        self._tag_in = lru_cache(maxsize=1 << 14)(self._tag)
 
     def tag(self, tokens: list[str]) -> list[tuple[str, str]]:
         lows = [token.lower() for token in tokens]
@@ -120,7 +120,7 @@ class ContentTagger:
             return "v"
         return max(found, key=lambda p: self._frequency(low, p))
 
-    @lru_cache(maxsize=65536)
+    @lru_cache(maxsize=8192)
     def _lemma(self, low: str, pos: str) -> str | None:
         """The dictionary form of ``low`` as ``pos``, if WordNet knows it so."""
         table = self.table
@@ -129,7 +129,7 @@ class ContentTagger:
                 return lemma
         return None
 
-    @lru_cache(maxsize=65536)
+    @lru_cache(maxsize=8192)
     def _frequency(self, low: str, pos: str) -> int:
         lemma = self._lemma(low, pos)
         table = self.table
@@ -163,7 +163,7 @@ class Synonyms:
         self.tagger = tagger
         self.senses = senses
 
-    @lru_cache(maxsize=65536)
+    @lru_cache(maxsize=8192)
     def of(self, word: str, tag: str) -> tuple[str, ...]:
         table = self.table
         pos = {"N": "n", "V": "v", "J": "a", "R": "r"}[tag[0]]

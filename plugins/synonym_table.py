@@ -52,9 +52,9 @@ class SynonymTable:
         # Every answer depends only on its arguments: each is worked out once per
         # process (lemminflect deep-copies a dict on every call). Tuples, so no
         # caller can change a kept answer.
-        self.synsets = lru_cache(maxsize=1 << 16)(self._synsets)
-        self.get_lemma = lru_cache(maxsize=1 << 16)(self._get_lemma)
-        self.get_inflection = lru_cache(maxsize=1 << 16)(self._get_inflection)
+        self.synsets = lru_cache(maxsize=1 << 13)(self._synsets)
+        self.get_lemma = lru_cache(maxsize=1 << 13)(self._get_lemma)
+        self.get_inflection = lru_cache(maxsize=1 << 13)(self._get_inflection)
 
     def _morphy(self, form: str, pos: str) -> list[str]:
         """NLTK's ``_morphy``: the forms of ``form`` WordNet lists for ``pos``."""

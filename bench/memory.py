@@ -16,7 +16,10 @@ What it does:
    (about 1.5 KB a line, so 1,000,000 conversations are ~1.4 GiB); with
    ``--keep`` a corpus written before in the same ``--workdir`` with the same
    size and seed is reused;
-3. runs, per size, (a) ``augment convert IN --to openai -o OUT -q`` and (b)
+3. runs, per size, the jobs of ``--jobs``: ``validate`` (``augment validate
+   IN``), ``stats`` (``augment stats IN --json``), ``near-duplicates``
+   (``augment filter IN -o OUT -q near-duplicates``: its index grows with the
+   output) and, by default, (a) ``augment convert IN --to openai -o OUT -q`` and (b)
    ``augment run IN -o OUT -q --seed 1 --workers 2 typos --rate 0.1``, each
    as its own child process (``harness.run``: GNU time): the best wall time of
    ``--repeat`` runs (default 2; sizes of ``--large`` and more run
@@ -59,7 +62,7 @@ from harness import (MIB, BenchError, Run, check_jsonl, describe, find_augment, 
 
 #: Output bytes per corpus byte, measured on 10,000 conversations: convert --to openai 1.03,
 #: the typo run (original + variant, with provenance) 2.21. Rounded up for the disk check.
-OUTPUT_FACTOR = {"convert": 1.2, "typos": 2.6}
+OUTPUT_FACTOR = {"convert": 1.2, "typos": 2.6, "validate": 0.0, "stats": 0.0, "near-duplicates": 1.2}
 #: Memory is "flat" when the largest size's peak is within this of the smallest size's.
 FLAT_MIB, FLAT_RATIO = 16.0, 0.10
 
@@ -194,7 +197,12 @@ def run_job(job: str, cmd: list[str], out: Path, n: int, lines: tuple[int, int],
             interval: float) -> dict:
     def check(r: Run) -> dict:
         tree = r.watched.result()
-        tree["output_lines"] = check_jsonl(out, key, *lines)
+        if key:
+            tree["output_lines"] = check_jsonl(out, key, *lines)
+        else:  # a report on stdout (validate, stats): it must be there
+            if not out.is_file() or not out.stat().st_size:
+                raise BenchError(f"{job} wrote no report to {out}")
+            tree["output_lines"] = len(out.read_bytes().splitlines())
         remove_outputs(out)
         log(f"    largest process {r.peak_rss_mib:.1f} MiB, tree {tree['tree_peak_rss_mib']:.1f} MiB RSS / "
             f"{tree['tree_peak_pss_mib']:.1f} MiB PSS ({tree['tree_max_processes']} process(es), "
@@ -309,7 +317,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--sizes", default="10000,100000,1000000", help="corpus sizes, comma-separated (default 10000,100000,1000000)")
     p.add_argument("--repeat-large", type=positive, default=1, help="runs per job at --large conversations and more (default 1)")
     p.add_argument("--large", type=int, default=1_000_000, help="what counts as a large corpus (default 1000000)")
-    p.add_argument("--jobs", default="convert,typos", help="which jobs: convert, typos or both (default convert,typos)")
+    p.add_argument("--jobs", default="convert,typos",
+                   help="which jobs, comma-separated: convert, typos, validate, stats, near-duplicates (default convert,typos)")
     p.add_argument("--interval", type=float, default=0.2, help="seconds between samples of the process tree (default 0.2)")
     p.add_argument("--seed", type=int, default=1234, help="corpus seed (default 1234)")
     p.add_argument("--keep", action="store_true", help="keep the corpora (and reuse them next time with the same --workdir)")
@@ -322,7 +331,7 @@ def main(argv: list[str] | None = None) -> None:
     if not sizes or args.interval <= 0:
         p.error("--sizes must name a size, --interval be above 0")
     if not jobs or not set(jobs) <= set(OUTPUT_FACTOR):
-        p.error("--jobs takes convert, typos or both")
+        p.error(f"--jobs takes {', '.join(OUTPUT_FACTOR)}")
 
     augment = find_augment(args.augment)
     rows: list[dict] = []
@@ -348,6 +357,18 @@ def main(argv: list[str] | None = None) -> None:
                     cmd = [augment, "run", src, "-o", str(out), "-q", "--seed", "1", "--workers", "2", "typos", "--rate", "0.1"]
                     rows.append(run_job("augment run --workers 2 typos --rate 0.1", cmd, out, n, (n, 2 * n), "conversations",
                                         repeat, args.interval))
+                if "validate" in jobs:
+                    out = outputs / f"out-{n}.validate.txt"
+                    cmd = ["sh", "-c", 'exec "$0" validate "$1" > "$2" 2>&1', augment, src, str(out)]  # its report is on stderr
+                    rows.append(run_job("augment validate", cmd, out, n, (1, 1), "", repeat, args.interval))
+                if "stats" in jobs:
+                    out = outputs / f"out-{n}.stats.json"
+                    cmd = ["sh", "-c", 'exec "$0" stats "$1" --json > "$2"', augment, src, str(out)]
+                    rows.append(run_job("augment stats --json", cmd, out, n, (1, 1), "", repeat, args.interval))
+                if "near-duplicates" in jobs:
+                    out = outputs / f"out-{n}.near.jsonl"
+                    cmd = [augment, "filter", src, "-o", str(out), "-q", "near-duplicates"]
+                    rows.append(run_job("augment filter near-duplicates", cmd, out, n, (1, n), "conversations", repeat, args.interval))
         finally:
             shutil.rmtree(outputs, ignore_errors=True)
             if args.keep:

@@ -5,6 +5,7 @@ turns that grew or shrank too much, and out-of-character or refusal text."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import augment
 from augment import ASSISTANT, SYSTEM, Conversation, Filter, FilterContext, Option, between, detect_language, leak
@@ -33,35 +34,46 @@ class NearDuplicates(Filter):
     )
 
     def start(self) -> None:
-        from datasketch import MinHashLSH
+        from datasketch import MinHash, MinHashLSH
 
         self.lsh = MinHashLSH(threshold=self.values["threshold"], num_perm=self.values["num_perm"])
-        self.hashes: dict[str, object] = {}
+        #: Each kept record's MinHash values (num_perm × 8 bytes), not the MinHash:
+        #: that also holds its own copy of the permutations (twice as much again).
+        self.hashes: dict[str, Any] = {}
         self.sources: set[int] = set()
+        self._first = MinHash(num_perm=self.values["num_perm"], seed=1)  # its permutations serve every record
 
     def _minhash(self, conv: Conversation):
         from datasketch import MinHash
 
-        m = MinHash(num_perm=self.values["num_perm"], seed=1)
+        first = self._first
+        m = MinHash(num_perm=first.num_perm, seed=1, permutations=first.permutations, scheme=first.scheme)
         m.update_batch(sorted(shingles(conv)))
         return m
 
     def _add(self, key: str, m) -> None:
         self.lsh.insert(key, m)
-        self.hashes[key] = m
+        self.hashes[key] = m.hashvalues
 
     def check(self, conversation: Conversation, context: FilterContext) -> str | None:
         if context.ordinal not in self.sources and not context.original:
             self._add(f"source-{context.ordinal}", self._minhash(context.source))  # judged against its source too
         self.sources.add(context.ordinal)
         m = self._minhash(conversation)
-        best = max((m.jaccard(self.hashes[k]) for k in self.lsh.query(m)), default=0.0)
+        best = max((_jaccard(m.hashvalues, self.hashes[k]) for k in self.lsh.query(m)), default=0.0)
         if best >= self.values["threshold"]:
             return f"near-duplicate of an earlier record or its source (similarity {best:.2f})"
         key = f"source-{context.ordinal}" if context.original else f"out-{len(self.hashes)}"
         if key not in self.hashes:
             self._add(key, m)
         return None
+
+
+def _jaccard(a: Any, b: Any) -> float:
+    """``MinHash.jaccard`` on two MinHashes' values (same seed, scheme and size)."""
+    import numpy as np  # loaded already by datasketch; not at every command's start
+
+    return float(np.count_nonzero(a == b)) / float(len(a))
 
 
 def _aligned(conv: Conversation, context: FilterContext):

@@ -81,6 +81,19 @@ def as_written(conv: Conversation, record: dict[str, Any]) -> Written:
     )
 
 
+def run_filters(filters: list[Filter], conv: Conversation, context: FilterContext) -> tuple[Conversation, list[tuple[str, str]], tuple[str, str] | None]:
+    """``conv`` as ``filters`` change it, the (filter, note) of each change,
+    and the (filter, reason) of the one that drops it (None: kept)."""
+    changes: list[tuple[str, str]] = []
+    for flt in filters:
+        conv, made = flt.transform(conv, context)
+        reason = flt.check(conv, context)
+        changes.extend((flt.name, note) for note in made)
+        if reason:
+            return conv, changes, (flt.name, reason)
+    return conv, changes, None
+
+
 def encoded_or_none(target: Format, conv: Conversation) -> Any:
     try:
         return target.encode(conv)
@@ -116,13 +129,10 @@ class Finish:
         conv = fate.conversation
         out = Output(fate.original, conv)
         context = FilterContext(result.source or conv, result.ordinal, fate.original, result.persona)
-        for flt in self.filters:
-            conv, made = flt.transform(conv, context)
-            reason = flt.check(conv, context)
-            out.changes.extend((flt.name, note) for note in made)
-            if reason:
-                out.rejected, out.rejected_output, out.conversation = (flt.name, reason), encoded_or_none(target, conv), None
-                return out
+        conv, out.changes, out.rejected = run_filters(self.filters, conv, context)
+        if out.rejected is not None:
+            out.rejected_output, out.conversation = encoded_or_none(target, conv), None
+            return out
         out.conversation = conv
         if self.encode:
             try:

@@ -25,7 +25,7 @@ from augment.dataio.reading import Reader
 from augment.dataio.shards import ShardedOutput
 from augment.dataio.streams import STDIO, AtomicFile, RecordWriter, is_array_path
 from augment.engine.filters import Filter, FilterContext
-from augment.engine.finish import Finish, Output, as_written, encode_for_output, encoded_or_none
+from augment.engine.finish import Finish, Output, as_written, encode_for_output, encoded_or_none, run_filters
 from augment.engine.records import RecordJob, Result
 from augment.engine.resume import Journal, partial_path
 from augment.engine.summary import Summary, reason_kind
@@ -208,8 +208,7 @@ class Run:
         assert result.outputs is not None
         for output in result.outputs:
             if count:
-                for change in output.changes:
-                    self.summary.changed[change] += 1
+                self.summary.changed.update(output.changes)
             if output.rejected is not None:
                 if count:
                     self._filter_drop(result, *output.rejected, output.rejected_output)
@@ -225,17 +224,12 @@ class Run:
     def _filter(self, result: Result, conv: Conversation, original: bool, filters: list[Filter], count: bool) -> Conversation | None:
         """``conv`` as ``filters`` change it, or None when one drops it."""
         context = FilterContext(result.source or conv, result.ordinal, original, result.persona)
-        for flt in filters:
-            conv, made = flt.transform(conv, context)
-            reason = flt.check(conv, context)
-            if count:
-                for note in made:
-                    self.summary.changed[(flt.name, note)] += 1
-            if reason:
-                if count:
-                    self._filter_drop(result, flt.name, reason, encoded_or_none(self._target(result), conv))
-                return None
-        return conv
+        conv, changes, dropped = run_filters(filters, conv, context)
+        if count:
+            self.summary.changed.update(changes)
+            if dropped is not None:
+                self._filter_drop(result, *dropped, encoded_or_none(self._target(result), conv))
+        return None if dropped is not None else conv
 
     def _filter_drop(self, result: Result, name: str, reason: str, output: Any) -> None:
         self.summary.filtered[(name, reason_kind(reason))] += 1

@@ -95,6 +95,8 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "string_list": ("augment.model.prompting", "string_list"),
     "role_list": ("augment.model.prompting", "role_list"),
     "leak": ("augment.model.leaks", "leak"),
+    # regular expressions compiled on first use, not at import
+    "LazyPattern": ("augment.patterns", "LazyPattern"),
 }
 
 __all__ = ["__version__", "hookimpl", *_PUBLIC]

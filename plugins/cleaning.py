@@ -81,25 +81,25 @@ JOINERS = "\u200c\u200d"
 # --- clean: patterns ----------------------------------------------------------
 
 #: Code: fenced blocks (to the end of the text when never closed) and inline spans.
-CODE = re.compile(
+CODE = augment.LazyPattern(
     r"^[ \t]{0,3}(?P<fence>`{3,}|~{3,})[^`\n]*(?:\n[\s\S]*?(?:^[ \t]{0,3}(?P=fence)[ \t]*$|\Z)|\Z)"
     r"|(?P<ticks>`+)(?!`)(?:(?!\n[ \t]*\n)[\s\S])+?(?<!`)(?P=ticks)(?!`)",
     re.MULTILINE,
 )
-ENTITY = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+ENTITY = augment.LazyPattern(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 NBSP_ENTITIES = frozenset({"&nbsp;", "&#160;", "&#xa0;", "&#xA0;", "&#Xa0;", "&#XA0;"})
-HTML_COMMENT = re.compile(r"<!--[\s\S]*?(?:-->|\Z)")
-SCRIPT = re.compile(r"<\s*(script|style)\b[^<>]*>[\s\S]*?(?:<\s*/\s*\1\s*>|\Z)", re.IGNORECASE)
-LINE_BREAK = re.compile(r"[ \t]*<\s*(?:br|hr)\b[^<>]*>[ \t]*(?:\r?\n)?", re.IGNORECASE)
-PARAGRAPH_END = re.compile(r"[ \t]*<\s*/\s*p\s*>[ \t]*(?:\r?\n[ \t]*)*", re.IGNORECASE)
-BLOCK_END = re.compile(rf"[ \t]*<\s*/\s*(?:{'|'.join(sorted(BLOCK_ENDS))})\s*>[ \t]*(?:\r?\n)?", re.IGNORECASE)
-TAG = re.compile(r"<\s*/?\s*(?P<name>[A-Za-z][A-Za-z0-9]*)(?:\s(?:[^<>\"']|\"[^\"]*\"|'[^']*')*)?/?\s*>")
-ZERO_WIDTH_RE = re.compile(f"[{ZERO_WIDTH}]")
-JOINER_RE = re.compile(f"[{JOINERS}]")
-CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\x80-\x84\x86-\x9f]")  # not \t \n \r, nor U+0085 (a line break)
-PAGE_BREAK = re.compile(r"[\x0b\x0c]")
+HTML_COMMENT = augment.LazyPattern(r"<!--[\s\S]*?(?:-->|\Z)")
+SCRIPT = augment.LazyPattern(r"<\s*(script|style)\b[^<>]*>[\s\S]*?(?:<\s*/\s*\1\s*>|\Z)", re.IGNORECASE)
+LINE_BREAK = augment.LazyPattern(r"[ \t]*<\s*(?:br|hr)\b[^<>]*>[ \t]*(?:\r?\n)?", re.IGNORECASE)
+PARAGRAPH_END = augment.LazyPattern(r"[ \t]*<\s*/\s*p\s*>[ \t]*(?:\r?\n[ \t]*)*", re.IGNORECASE)
+BLOCK_END = augment.LazyPattern(rf"[ \t]*<\s*/\s*(?:{'|'.join(sorted(BLOCK_ENDS))})\s*>[ \t]*(?:\r?\n)?", re.IGNORECASE)
+TAG = augment.LazyPattern(r"<\s*/?\s*(?P<name>[A-Za-z][A-Za-z0-9]*)(?:\s(?:[^<>\"']|\"[^\"]*\"|'[^']*')*)?/?\s*>")
+ZERO_WIDTH_RE = augment.LazyPattern(f"[{ZERO_WIDTH}]")
+JOINER_RE = augment.LazyPattern(f"[{JOINERS}]")
+CONTROL = augment.LazyPattern(r"[\x00-\x08\x0e-\x1f\x7f\x80-\x84\x86-\x9f]")  # not \t \n \r, nor U+0085 (a line break)
+PAGE_BREAK = augment.LazyPattern(r"[\x0b\x0c]")
 _NESTED = r"(?:\{\{[^{}]*\}\}|[^{}])*"  # an argument may hold a macro: {{random:{{char}},{{user}}}}
-MACRO = re.compile(
+MACRO = augment.LazyPattern(
     r"\{\{\s*(?:"
     rf"(?:{'|'.join(sorted(UI_MACROS, key=len, reverse=True))})\s*"
     rf"|(?:{'|'.join(sorted(UI_MACROS_WITH_ARGS, key=len, reverse=True))})(?:[\s:]{_NESTED})?"
@@ -108,17 +108,17 @@ MACRO = re.compile(
     re.IGNORECASE,
 )
 #: A macro at the end of a sentence takes the space before it along: "at {{time}}." -> "at."
-MACRO_BEFORE_STOP = re.compile(rf"[ \t]+(?:{MACRO.pattern})(?=[.,!?;:)]|$)", re.IGNORECASE | re.MULTILINE)
-TRIM_MACRO = re.compile(r"(?:\r?\n)*\{\{\s*trim\s*\}\}(?:\r?\n)*", re.IGNORECASE)
-NEWLINE_MACRO = re.compile(r"\{\{\s*newline\s*\}\}", re.IGNORECASE)
-TEMPLATE_TOKEN = re.compile(
+MACRO_BEFORE_STOP = augment.LazyPattern(rf"[ \t]+(?:{MACRO.pattern})(?=[.,!?;:)]|$)", re.IGNORECASE | re.MULTILINE)
+TRIM_MACRO = augment.LazyPattern(r"(?:\r?\n)*\{\{\s*trim\s*\}\}(?:\r?\n)*", re.IGNORECASE)
+NEWLINE_MACRO = augment.LazyPattern(r"\{\{\s*newline\s*\}\}", re.IGNORECASE)
+TEMPLATE_TOKEN = augment.LazyPattern(
     r"<[|｜]im_start[|｜]>(?:system|user|assistant)?[ \t]*\n?"
     r"|<[|｜]start_header_id[|｜]>\w*<[|｜]end_header_id[|｜]>(?:[ \t]*\n)*"
     r"|<[|｜][^<>|｜\n]{1,40}[|｜]>"
     r"|\[/?INST\]|<</?SYS>>"
 )
-SPACES = re.compile(r"(?<=\S) {2,}(?=\S)")
-BLANK_LINES = re.compile(r"(?:\r?\n[ \t]*){3,}\r?\n")
+SPACES = augment.LazyPattern(r"(?<=\S) {2,}(?=\S)")
+BLANK_LINES = augment.LazyPattern(r"(?:\r?\n[ \t]*){3,}\r?\n")
 
 #: The note for each kind of change, in the order they are made.
 NOTES = {
@@ -192,7 +192,7 @@ STEPS = (
 
 #: Any character a step could change: most turns have none (nor a run of spaces
 #: or blank lines), and skip the steps.
-MAYBE_DIRTY = re.compile(rf"[&<{{\[{ZERO_WIDTH}{JOINERS}\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
+MAYBE_DIRTY = augment.LazyPattern(rf"[&<{{\[{ZERO_WIDTH}{JOINERS}\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 
 
 def _maybe_dirty(text: str) -> bool:
@@ -322,9 +322,9 @@ ADS_ZH = frozenset({
 
 _TLDS = "com|net|org|gg|io|me|ly|co|cn|xyz|link|app|tv|cc|to|info|biz|shop|store|site|online|top"
 # All on lower-case text, each tried only when a cheap test says it may match.
-SCHEME_URL = re.compile(r"(?:https?|ftp)://[^\s<>\"'\])]+|(?<![\w.])www\.[^\s<>\"'\])]+")
-BARE_URL = re.compile(rf"(?<![@\w.])(?:[a-z0-9-]+\.)+(?:{_TLDS})(?:/[^\s<>\"'\])]*)?(?!\w|\.\w)")
-TLD = re.compile(rf"\.(?:{_TLDS})\b")
+SCHEME_URL = augment.LazyPattern(r"(?:https?|ftp)://[^\s<>\"'\])]+|(?<![\w.])www\.[^\s<>\"'\])]+")
+BARE_URL = augment.LazyPattern(rf"(?<![@\w.])(?:[a-z0-9-]+\.)+(?:{_TLDS})(?:/[^\s<>\"'\])]*)?(?!\w|\.\w)")
+TLD = augment.LazyPattern(rf"\.(?:{_TLDS})\b")
 
 
 def trie(words: Iterable[str]) -> str:
@@ -348,8 +348,8 @@ def trie(words: Iterable[str]) -> str:
     return emit(root)
 
 
-ADS_EN_RE = re.compile(trie(ADS_EN))
-ADS_ZH_RE = re.compile(trie(ADS_ZH))
+ADS_EN_RE = augment.LazyPattern(trie(ADS_EN))
+ADS_ZH_RE = augment.LazyPattern(trie(ADS_ZH))
 
 
 def links(text: str) -> list[str]:

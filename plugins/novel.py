@@ -45,15 +45,15 @@ from augment import ASSISTANT, USER, Conversation, Format, Location, RecordError
 NUMBER = r"(?:\d+|[ivxlcdm]+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|[a-z]+teen|(?:twenty|thirty|forty|fifty)(?:[- ]\w+)?)"
 #: After a heading's number or word: nothing, or a title after a space or a colon.
 TITLE = r"(?:[\s\u3000:：.·、—–-].*)?"
-HEADING = re.compile(
+HEADING = augment.LazyPattern(
     rf"^\s*(?:#{{1,6}}\s*(?P<md>.+?)|(?P<ch>(?:chapter|book|part)\s+{NUMBER}\b{TITLE}|(?:prologue|epilogue)(?:\s*[:：.—–-].*)?"
     rf"|第\s*[零〇一二三四五六七八九十百千两\d]+\s*[章回节卷幕]{TITLE}|(?:序章|楔子|尾声){TITLE}))\s*$",
     re.I,
 )
-BREAK = re.compile(r"^\s*(?:(?:\*\s*){3,}|(?:＊\s*){3,}|-{3,}|—{2,}|(?:~\s*){3,})\s*$")
-INDENT = re.compile(r"^(?:[ \t]+|\u3000+)")
-QUOTE = re.compile(r'"(?P<a>[^"]+)(?:"|$)|“(?P<b>[^”]+)(?:”|$)|「(?P<c>[^」]+)(?:」|$)|『(?P<d>[^』]+)(?:』|$)')
-CJK = re.compile(r"[\u3400-\u9fff]")
+BREAK = augment.LazyPattern(r"^\s*(?:(?:\*\s*){3,}|(?:＊\s*){3,}|-{3,}|—{2,}|(?:~\s*){3,})\s*$")
+INDENT = augment.LazyPattern(r"^(?:[ \t]+|\u3000+)")
+QUOTE = augment.LazyPattern(r'"(?P<a>[^"]+)(?:"|$)|“(?P<b>[^”]+)(?:”|$)|「(?P<c>[^」]+)(?:」|$)|『(?P<d>[^』]+)(?:』|$)')
+CJK = augment.LazyPattern(r"[\u3400-\u9fff]")
 
 EN_VERBS = (
     "said says asked asks replied answered whispered shouted muttered murmured called cried added snapped "
@@ -74,25 +74,25 @@ NAME = r"[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*){0,2}"
 WHO = rf"\b(?P<who>{NAME}|he|she|they)"
 ADVERB = r"(?:\s+\w+ly)?"
 EN_AFTER = [
-    re.compile(rf"^[\s,.!?—–-]*{WHO}{ADVERB}\s+{EN_VERB}\b{ADVERB}"),
-    re.compile(rf"^[\s,.!?—–-]*{EN_VERB}\s+(?P<who>{NAME})\b"),
+    augment.LazyPattern(rf"^[\s,.!?—–-]*{WHO}{ADVERB}\s+{EN_VERB}\b{ADVERB}"),
+    augment.LazyPattern(rf"^[\s,.!?—–-]*{EN_VERB}\s+(?P<who>{NAME})\b"),
 ]
 EN_BEFORE = [
-    re.compile(rf"{WHO}{ADVERB}\s+{EN_VERB}{ADVERB}(?:\s+(?:him|her|them|me|us))?\s*[,:]?\s*$"),
-    re.compile(rf"\b{EN_VERB}\s+(?P<who>{NAME})\s*[,:]\s*$"),
-    re.compile(rf"(?:^|[.!?]\s+)(?P<who>{NAME})\b[^.!?\"“]*\b{EN_VERB}\s*[,:]\s*$"),
+    augment.LazyPattern(rf"{WHO}{ADVERB}\s+{EN_VERB}{ADVERB}(?:\s+(?:him|her|them|me|us))?\s*[,:]?\s*$"),
+    augment.LazyPattern(rf"\b{EN_VERB}\s+(?P<who>{NAME})\s*[,:]\s*$"),
+    augment.LazyPattern(rf"(?:^|[.!?]\s+)(?P<who>{NAME})\b[^.!?\"“]*\b{EN_VERB}\s*[,:]\s*$"),
 ]
 
 ZH_VERB = r"(?:回答道|说道|问道|答道|喊道|叫道|笑道|应道|叹道|骂道|回答|说|问|(?<![知难味街轨])道|答|喊)"
 ZH_PRONOUNS = ("他们", "她们", "他", "她")
 #: Manner words between a Chinese speaker and the verb (李掌柜压低声音说).
-ZH_MANNER = re.compile(r"(?:[\u4e00-\u9fff]{2}地|低声|轻声|大声|高声|沉声|柔声|厉声|小声|冷冷|淡淡|缓缓|慢慢|忽然|突然|"
+ZH_MANNER = augment.LazyPattern(r"(?:[\u4e00-\u9fff]{2}地|低声|轻声|大声|高声|沉声|柔声|厉声|小声|冷冷|淡淡|缓缓|慢慢|忽然|突然|"
                        r"连忙|急忙|赶紧|接着|继续|笑着|冷笑|苦笑|压低声音|点头|摇头|也|又|便|就|才|却|还|不禁)+$")
-ZH_BEFORE = re.compile(rf"(?P<clause>[^。！？!?；;，,…“”「」『』\s]*?){ZH_VERB}\s*[：:，,]?\s*$|(?P<colon>[^。！？!?；;，,…“”「」『』\s]+)[：:]\s*$")
-ZH_AFTER = re.compile(rf"^[\s，,。]*(?P<clause>[^。！？!?；;，,…“”「」『』\s]*?){ZH_VERB}(?=[\s。！？!?；;，,…“「]|$)")
+ZH_BEFORE = augment.LazyPattern(rf"(?P<clause>[^。！？!?；;，,…“”「」『』\s]*?){ZH_VERB}\s*[：:，,]?\s*$|(?P<colon>[^。！？!?；;，,…“”「」『』\s]+)[：:]\s*$")
+ZH_AFTER = augment.LazyPattern(rf"^[\s，,。]*(?P<clause>[^。！？!?；;，,…“”「」『』\s]*?){ZH_VERB}(?=[\s。！？!?；;，,…“「]|$)")
 #: Characters that make a Chinese cue's subject a description, not a name (门外有人说).
 NOT_IN_NAMES = frozenset("有人的了着在是个们这那里外上下中我你他她它谁众都")
-SENTENCE_START = re.compile(r"(?:^|[.!?。！？]\s*)([^\s.!?。！？])")
+SENTENCE_START = augment.LazyPattern(r"(?:^|[.!?。！？]\s*)([^\s.!?。！？])")
 LONG_WORDS, LONG_CHARS = 60, 120
 
 

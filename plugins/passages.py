@@ -43,17 +43,17 @@ HEADING_MAX = 80
 
 NUMBER = r"(?:\d+|[ivxlcdm]+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|[a-z]+teen|(?:twenty|thirty|forty|fifty)(?:[- ]\w+)?)"
 TITLE = r"(?:[\s\u3000:：.·、—–-].*)?"
-HEADING = re.compile(
+HEADING = augment.LazyPattern(
     rf"^\s*(?:#{{1,6}}\s+(?P<md>.+?)\s*#*|(?P<ch>(?:chapter|book|part)\s+{NUMBER}\b{TITLE}|(?:prologue|epilogue|preface|afterword)(?:\s*[:：.—–-].*)?"
     rf"|第\s*[零〇一二三四五六七八九十百千两\d]+\s*[章回节卷幕部]{TITLE}|(?:序章|序言|楔子|尾声|后记){TITLE}))\s*$",
     re.I,
 )
-BREAK = re.compile(r"^\s*(?:(?:\*\s*){3,}|(?:＊\s*){3,}|-{3,}|—{2,}|_{3,}|(?:~\s*){3,})\s*$")
-INDENT = re.compile(r"^(?:[ \t]+|\u3000+)\S")
-CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+BREAK = augment.LazyPattern(r"^\s*(?:(?:\*\s*){3,}|(?:＊\s*){3,}|-{3,}|—{2,}|_{3,}|(?:~\s*){3,})\s*$")
+INDENT = augment.LazyPattern(r"^(?:[ \t]+|\u3000+)\S")
+CJK = augment.LazyPattern(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+LETTER = augment.LazyPattern(r"[^\W\d_]", re.UNICODE)
 #: A sentence's end: its mark, closing quotes and brackets after it.
-SENTENCE_END = re.compile(r"[.!?…。！？]+[\"'”’)\]」』）]*")
+SENTENCE_END = augment.LazyPattern(r"[.!?…。！？]+[\"'”’)\]」』）]*")
 
 
 class Passages(Format):

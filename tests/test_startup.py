@@ -112,3 +112,20 @@ def test_a_real_convert_loads_the_plugins_but_no_model_client(tmp_path):
     found = modules_after(["convert", str(SAMPLES / "tavern.sharegpt.jsonl"), "--to", "openai", "-o", str(out), "-q"])
     assert "augment.plugins" in found and "augment_plugins.sharegpt" in found
     assert "litellm" not in found
+
+
+def test_stats_signs_conversations_without_datasketch(tmp_path):
+    """``stats`` computes its MinHash signatures itself: datasketch would import SciPy."""
+    found = modules_after(["stats", str(SAMPLES / "tavern.sharegpt.jsonl"), "--json"])
+    assert "numpy" in found  # the signatures are computed (the probe sees imports)
+    assert not [m for m in found if m.split(".")[0] in ("datasketch", "scipy")]
+
+
+def test_loading_the_plugins_neither_imports_the_model_client_nor_compiles_their_patterns():
+    found = modules_after(["validate", str(SAMPLES / "tavern.sharegpt.jsonl")])
+    assert "augment_plugins.cleaning" in found and "augment.model.client" not in found and "asyncio" not in found
+    probe = (PROBE.format(args=["validate", str(SAMPLES / "tavern.sharegpt.jsonl")], heavy=HEAVY)
+             + "import augment_plugins.cleaning as c\nprint('COMPILED:', '_compiled' in vars(c.TAG))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr.decode()
+    assert "COMPILED: False" in done.stdout.decode()  # validate never cleans: the cleaning filter's patterns stay uncompiled

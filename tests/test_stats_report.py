@@ -177,3 +177,18 @@ def test_html_report_has_the_new_sections_and_json_keeps_up(tmp_path):
     for key in ("tokens_per_conversation", "over_cutoff", "by_character", "distinct_by_language", "near_duplicate_similarity"):
         assert key in figures
     assert figures["distinct_by_language"]["zh"]["words"] > 0
+
+
+def test_the_signatures_are_datasketchs_minhash_values():
+    import numpy as np
+    from datasketch import MinHash
+
+    from augment.corpus.minhash import hashvalues
+    from augment.corpus.stats import NUM_PERM, SEED
+
+    for values in ([], [b"a"], [b"the cat sat", b"cat sat on", b"sat on the"], [str(i).encode() * 3 for i in range(300)]):
+        m = MinHash(num_perm=NUM_PERM, seed=SEED)
+        m.update_batch(values)
+        mine = hashvalues(values, NUM_PERM, SEED)
+        assert mine.dtype == m.hashvalues.dtype and np.array_equal(mine, m.hashvalues)
+

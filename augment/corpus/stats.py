@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from augment.conversation import ASSISTANT, SYSTEM, Conversation
+from augment.corpus.minhash import hashvalues
 from augment.engine.languages import turn_languages
 
 CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
@@ -47,6 +48,8 @@ TEMPLATE_TOKENS = 4
 DEFAULT_CUTOFF = 2048
 #: Conversations compared pairwise (exactly) for the similarity spread; above, an LSH forest.
 EXACT_PAIRS = 2000
+#: The MinHash of a conversation's signature: its permutations and their seed.
+NUM_PERM, SEED = 64, 1
 #: Variants whose originals are not in the file kept for the changed share.
 PENDING = 2000
 UNNAMED = "(unnamed)"
@@ -87,16 +90,14 @@ def signature(conv: Conversation) -> Any:
     for CJK), as the near-duplicates filter hashes them."""
     words = [w for t in conv.turns if t.role != SYSTEM for w in tokens(t.content)]
     grams = {" ".join(words[i : i + 3]).encode() for i in range(max(1, len(words) - 2))}
-    m = _blank().copy()  # the permutations made once, not for every conversation
-    m.update_batch(sorted(grams))
-    return m.hashvalues
+    return hashvalues(sorted(grams), NUM_PERM, SEED)  # datasketch's values, without importing it (see augment.corpus.minhash)
 
 
 @lru_cache(maxsize=1)
 def _blank() -> Any:
     from datasketch import MinHash
 
-    return MinHash(num_perm=64, seed=1)
+    return MinHash(num_perm=NUM_PERM, seed=SEED)
 
 
 def highest_similarity(signatures: list[Any]) -> list[float]:

@@ -6,13 +6,15 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from augment.patterns import LazyPattern
+
 #: A fenced code block (``` or ~~~; an unclosed fence runs to the end).
 FENCED = r"```.*?(?:```|\Z)|~~~.*?(?:~~~|\Z)"
 
 # ---- code
 
 #: Lines that are code by their first words alone.
-_STRONG_LINE = re.compile(
+_STRONG_LINE = LazyPattern(
     r"""^(?:
         (?:async\s+)?def\s+\w+\s*\(                                   # python
       | class\s+\w+\s*[(:{]
@@ -32,7 +34,7 @@ _STRONG_LINE = re.compile(
 )
 #: Lines that begin like code and need one more sign (an operator, a call, an
 #: indented line under them ...) to be code: "if not numbers:", "return total".
-_WEAK_LINE = re.compile(
+_WEAK_LINE = LazyPattern(
     r"""^(?:
         (?:if|elif|while)\s*\(?\s*(?:not\s+)?[\w.\[\]()'"]+(?:\s*(?:==|!=|<=|>=|<|>|\bis\b|\bin\b|\band\b|\bor\b)\s*[\w.\[\]()'"-]+)*\s*\)?\s*[:{]$
       | for\s+\(?[\w, ]+?\s+(?:in|of)\s+[\w.\[\]()'", ]+\)?\s*[:{]$
@@ -46,30 +48,30 @@ _WEAK_LINE = re.compile(
     re.X,
 )
 #: Something a line of code has: a bracket, an operator sign, or a first word of code.
-_CODE_SIGN = re.compile(
+_CODE_SIGN = LazyPattern(
     r"[=(){}\[\];<>_#@$/\\|&]|^(?:def|class|import|from|if|elif|else|try|except|finally|for|while|with|return|yield"
     r"|raise|throw|break|continue|pass|assert|await|del|print|echo|function|func|fn|var|let|const|val|public|private"
     r"|protected|static|void|package|namespace|using|struct|enum|interface|impl|trait|export|int|float|double|char"
     r"|bool|boolean|string|String|auto|long|unsigned|SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|FROM|WHERE|JOIN"
     r"|INNER|LEFT|RIGHT|OUTER|GROUP|ORDER|HAVING|LIMIT|VALUES|SET|UNION|AND|OR|ON)\b"
 )
-_SYMBOLS = re.compile(r"[-=+*/%<>&|^~!{}\[\]();:,.\"'#@$\\]")
-_LETTER = re.compile(r"[^\W\d_]")
-_ASSIGN = re.compile(r"^[A-Za-z_$][\w$.]*(?:\[[^\]\n]*\])?\s*(?:[-+*/%|&^]|//|\*\*|<<|>>)?=(?!=)\s*\S")
-_OPERATOR = re.compile(r"==|!=|<=|>=|&&|\|\||=>|->|::|\+\+|--(?=\w)|\+=|-=|\*=|/=|:=|<<|>>")
-_CALL = re.compile(r"[A-Za-z_$][\w$.]*\((?!\s)")
-_IDENT = re.compile(
+_SYMBOLS = LazyPattern(r"[-=+*/%<>&|^~!{}\[\]();:,.\"'#@$\\]")
+_LETTER = LazyPattern(r"[^\W\d_]")
+_ASSIGN = LazyPattern(r"^[A-Za-z_$][\w$.]*(?:\[[^\]\n]*\])?\s*(?:[-+*/%|&^]|//|\*\*|<<|>>)?=(?!=)\s*\S")
+_OPERATOR = LazyPattern(r"==|!=|<=|>=|&&|\|\||=>|->|::|\+\+|--(?=\w)|\+=|-=|\*=|/=|:=|<<|>>")
+_CALL = LazyPattern(r"[A-Za-z_$][\w$.]*\((?!\s)")
+_IDENT = LazyPattern(
     r"(?<![\w$])(?:"
     r"__\w+__|[A-Za-z$][A-Za-z0-9$]*_[A-Za-z0-9_$]*|_[A-Za-z0-9]*[0-9_][A-Za-z0-9_]*"  # snake_case, __init__, _private1
     r"|[a-z]+[0-9]*(?:[A-Z][a-z0-9]*)+|[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]+)+"  # camelCase, PascalCase
     r"|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\.[a-z]\w+"  # os.path.join, main.py
     r")(?![\w$])"
 )
-_IDENT_HINT = re.compile(r"_|[a-z][A-Z]|\w\.[a-z]")
-_CLOSERS = re.compile(r"^[)\]}]+[;,)\]}]*$|^[({\[]$")
-_STATEMENT_END = re.compile(r"[;{]\s*(?://.*)?$")
-_LIST_MARK = re.compile(r"^(?:[-*+•·‣]|\d{1,3}[.)、]|[a-zA-Z][.)])\s+")
-_CODE_TOKEN = re.compile(r"[=(){}\[\];<>_$\\|&]|[a-z][A-Z]|\w\.\w")
+_IDENT_HINT = LazyPattern(r"_|[a-z][A-Z]|\w\.[a-z]")
+_CLOSERS = LazyPattern(r"^[)\]}]+[;,)\]}]*$|^[({\[]$")
+_STATEMENT_END = LazyPattern(r"[;{]\s*(?://.*)?$")
+_LIST_MARK = LazyPattern(r"^(?:[-*+•·‣]|\d{1,3}[.)、]|[a-zA-Z][.)])\s+")
+_CODE_TOKEN = LazyPattern(r"[=(){}\[\];<>_$\\|&]|[a-z][A-Z]|\w\.\w")
 
 
 @lru_cache(maxsize=16384)
@@ -158,10 +160,10 @@ def _code_spans(text: str) -> list[tuple[int, int, str]]:
     return out
 
 
-_EMPHASIS = re.compile(r"_[^\W\d_]+_")  # markdown emphasis, not a name
-_ABBREVIATION = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")  # e.g, i.e
+_EMPHASIS = LazyPattern(r"_[^\W\d_]+_")  # markdown emphasis, not a name
+_ABBREVIATION = LazyPattern(r"(?:[A-Za-z]\.)+[A-Za-z]")  # e.g, i.e
 #: ``print(x)``, ``os.path.join(a, b)``: a call written without a space.
-_INLINE_CALL = re.compile(r"(?<![\w$])(?:[a-z_$][\w$.]*|[A-Za-z_$][\w$]*[_.][\w$.]*)\([^()\n]{0,80}\)")
+_INLINE_CALL = LazyPattern(r"(?<![\w$])(?:[a-z_$][\w$.]*|[A-Za-z_$][\w$]*[_.][\w$.]*)\([^()\n]{0,80}\)")
 
 
 def _indent_chars(line: str) -> int:

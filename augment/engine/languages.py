@@ -25,22 +25,23 @@ from collections import Counter
 from functools import lru_cache
 
 from augment.conversation import SYSTEM, Conversation
+from augment.patterns import LazyPattern
 
 #: Turns at least this long (in letters, CJK counting four) are judged on their own.
 LONG_TURN = 40
 #: A CJK character weighs this many Latin letters when scripts are compared.
 CJK_WEIGHT = 3
-_LETTERS = re.compile(r"[^\W\d_]", re.UNICODE)
+_LETTERS = LazyPattern(r"[^\W\d_]", re.UNICODE)
 # Spans that are not prose (actions are prose, but names and placeholders are not).
-_NOISE = re.compile(r"\{\{[^{}]*\}\}|<USER>|<BOT>|https?://\S+|\S+@\S+|```.*?(?:```|\Z)|`[^`\n]+`", re.S)
+_NOISE = LazyPattern(r"\{\{[^{}]*\}\}|<USER>|<BOT>|https?://\S+|\S+@\S+|```.*?(?:```|\Z)|`[^`\n]+`", re.S)
 
 # Han, kana and hangul carry a word or a syllable each, and their scripts are
 # told apart easily: a few of them are worth as much as a Latin word.
-_CJK = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_KANA = re.compile(r"[\u3040-\u30ff]")
-_HANGUL = re.compile(r"[\u1100-\u11ff\uac00-\ud7af]")
+_CJK = LazyPattern(r"[\u1100-\u11ff\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_KANA = LazyPattern(r"[\u3040-\u30ff]")
+_HANGUL = LazyPattern(r"[\u1100-\u11ff\uac00-\ud7af]")
 #: Any letter of a script other than Latin.
-_NOT_LATIN_LETTER = re.compile(r"[^\W\d_a-zA-Z\u00c0-\u024f\u1e00-\u1eff]")
+_NOT_LATIN_LETTER = LazyPattern(r"[^\W\d_a-zA-Z\u00c0-\u024f\u1e00-\u1eff]")
 
 LATIN = "latin"
 CJK = "cjk"
@@ -64,7 +65,7 @@ FOREIGN_FUNCTION_WORDS = frozenset(
     het een van en niet zijn ik je ook
     och att är det som för på inte jag""".split()
 ) - ENGLISH_FUNCTION_WORDS
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+_WORD = LazyPattern(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 
 def script_of(ch: str) -> str | None:
@@ -188,12 +189,12 @@ def _detect_text(text: str) -> str | None:
 
 
 # langdetect's own patterns (``Detector.URL_RE``/``MAIL_RE``, langdetect 1.0.9): what it blanks first.
-_LD_URL = re.compile(r"https?://[-_.?&~;+=/#0-9A-Za-z]{1,2076}")
-_LD_MAIL = re.compile(r"[-_.0-9A-Za-z]{1,64}@[-_0-9A-Za-z]{1,255}[-_.0-9A-Za-z]{1,255}")
-_LD_LATIN = re.compile(r"[A-z]")  # its "latin" count: 'A' <= ch <= 'z'
-_LD_HIGH = re.compile(r"[^\u0000-\u02ff]")  # at least everything it counts as non-Latin
-_LD_COMBINING = re.compile(r"[\u0300-\u036f]")  # what its Vietnamese normalising may fold into a letter
-_LD_LOWER = re.compile(r"[a-z]")
+_LD_URL = LazyPattern(r"https?://[-_.?&~;+=/#0-9A-Za-z]{1,2076}")
+_LD_MAIL = LazyPattern(r"[-_.0-9A-Za-z]{1,64}@[-_0-9A-Za-z]{1,255}[-_.0-9A-Za-z]{1,255}")
+_LD_LATIN = LazyPattern(r"[A-z]")  # its "latin" count: 'A' <= ch <= 'z'
+_LD_HIGH = LazyPattern(r"[^\u0000-\u02ff]")  # at least everything it counts as non-Latin
+_LD_COMBINING = LazyPattern(r"[\u0300-\u036f]")  # what its Vietnamese normalising may fold into a letter
+_LD_LOWER = LazyPattern(r"[a-z]")
 
 
 def _langdetect_finds_ngrams(text: str) -> bool:

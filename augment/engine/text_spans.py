@@ -15,14 +15,15 @@ from augment.engine.languages import (
     dominant_script,
     script_of,
 )
+from augment.patterns import LazyPattern
 
 
 # ---- quoted mentions
 
 #: Quotes that open and close differently; straight quotes are paired apart.
-_PAIRED_QUOTES = re.compile(r"“[^“”\n]{1,200}”|「[^「」\n]{1,200}」|『[^『』\n]{1,200}』|《[^《》\n]{1,200}》|(?<![^\W_])‘[^‘’\n]{1,200}?’(?![^\W_])")
-_SINGLE_QUOTES = re.compile(r"(?<![\w'])'(?=\S)([^'\n]{1,200}?)(?<=\S)'(?![\w'])")
-_CUE_BEFORE = re.compile(
+_PAIRED_QUOTES = LazyPattern(r"“[^“”\n]{1,200}”|「[^「」\n]{1,200}」|『[^『』\n]{1,200}』|《[^《》\n]{1,200}》|(?<![^\W_])‘[^‘’\n]{1,200}?’(?![^\W_])")
+_SINGLE_QUOTES = LazyPattern(r"(?<![\w'])'(?=\S)([^'\n]{1,200}?)(?<=\S)'(?![\w'])")
+_CUE_BEFORE = LazyPattern(
     r"""(?:\b(?:word|words|term|terms|phrase|phrases|idiom|idioms|expression|expressions|saying|sayings|proverb|proverbs
     |slogan|motto|sentence|sentences|title|titled|named|called|label(?:l?ed)?|tag(?:ged)?|keyword|keywords|letter|letters
     |string|spelled|spelt|spell|synonyms?|antonyms?|meaning|means|translate|translates|translation|pronounce
@@ -30,12 +31,12 @@ _CUE_BEFORE = re.compile(
     |成语|词语|单词|词汇|短语|句子|俗语|谚语|名言|标题|题目|名字|名称|叫做|称为|称作|翻译|一词|这个词|词|字)\s*[:：,，]?\s*$""",
     re.X | re.I,
 )
-_CUE_AFTER = re.compile(
+_CUE_AFTER = LazyPattern(
     r"^\s*(?:means?\b|meant\b|stands?\s+for\b|refers?\s+to\b|is\s+(?:a|an|the)\s+(?:word|phrase|idiom|term|expression|saying)\b"
     r"|的意思|是什么意思|什么意思|的含义|的同义词|的近义词|的反义词|这个词|一词|这个成语|这句话|的英文|的中文)",
     re.I,
 )
-_LIST_GAP = re.compile(r"^\s*(?:[,，、;；/]|\s)*\s*(?:(?:and|or|and/or|和|与|或|及|以及)\s*)?$", re.I)
+_LIST_GAP = LazyPattern(r"^\s*(?:[,，、;；/]|\s)*\s*(?:(?:and|or|and/or|和|与|或|及|以及)\s*)?$", re.I)
 _SPEECH_END = tuple(".,!?…;。，！？；")
 
 
@@ -100,9 +101,9 @@ def _mention_spans(text: str) -> list[tuple[int, int, str]]:
 
 _LATIN_LETTER = "a-zA-Z\u00c0-\u024f\u1e00-\u1eff"
 #: Runs of letters of a script other than Latin, with what lies between them on a line.
-_NOT_LATIN_RUN = re.compile(rf"[^\W\d_{_LATIN_LETTER}](?:[^\n\w]*[^\W\d_{_LATIN_LETTER}]|\d)*")
+_NOT_LATIN_RUN = LazyPattern(rf"[^\W\d_{_LATIN_LETTER}](?:[^\n\w]*[^\W\d_{_LATIN_LETTER}]|\d)*")
 #: Runs of Latin words, with digits and what lies between them on a line ("C++", "GPT-4").
-_LATIN_RUN = re.compile(rf"[{_LATIN_LETTER}](?:[^\n\w]*[{_LATIN_LETTER}]|\d)*(?:\+\+|#|-?\d+(?:\.\d+)*)?")
+_LATIN_RUN = LazyPattern(rf"[{_LATIN_LETTER}](?:[^\n\w]*[{_LATIN_LETTER}]|\d)*(?:\+\+|#|-?\d+(?:\.\d+)*)?")
 
 
 def _other_script_spans(text: str) -> list[tuple[int, int, str]]:
@@ -150,7 +151,7 @@ def _runs_not_of(text: str, main: str, offset: int = 0) -> list[tuple[int, int, 
 
 # ---- names
 
-_NAME_WORD = re.compile(r"[A-Za-zÀ-ÖØ-öø-ɏ]+(?:['’-][A-Za-zÀ-ÖØ-öø-ɏ]+)*")
+_NAME_WORD = LazyPattern(r"[A-Za-zÀ-ÖØ-öø-ɏ]+(?:['’-][A-Za-zÀ-ÖØ-öø-ɏ]+)*")
 #: English closed-class words and sentence openers: never a name, and not part
 #: of the name after them ("Then Mira ...", "Since Captain Vell ...").
 CLOSED_WORDS = ENGLISH_FUNCTION_WORDS | frozenset(
@@ -167,8 +168,8 @@ CLOSED_WORDS = ENGLISH_FUNCTION_WORDS | frozenset(
     nope gee welp ooh argh bah pfft phew""".split()
 )
 _NOT_NAMES = frozenset({"I", "I'm", "I'll", "I'd", "I've", "I’m", "I’ll", "I’d", "I’ve", "OK"})
-_CONTRACTION = re.compile(r"['’](?:t|ll|re|ve|d|m)$", re.I)
-_ABBREVIATIONS = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|St|Prof|Sr|Jr|Mt|Capt|Lt|Sgt|Gen|Col|Rev|Hon|vs|etc|No)\.$")
+_CONTRACTION = LazyPattern(r"['’](?:t|ll|re|ve|d|m)$", re.I)
+_ABBREVIATIONS = LazyPattern(r"\b(?:Mr|Mrs|Ms|Dr|St|Prof|Sr|Jr|Mt|Capt|Lt|Sgt|Gen|Col|Rev|Hon|vs|etc|No)\.$")
 _STARTERS = set(".!?…:;\"“‘'([{*「『《—–>|#)]）") | {"。", "！", "？", "：", "；", "，"}
 
 
@@ -196,8 +197,8 @@ def _is_word(word: str) -> bool | None:
     return is_word(word)
 
 
-_CAPITAL = re.compile(r"[A-ZÀ-ÖØ-Þ]")
-_TOKENS = re.compile(r"[^\W\d_]+")
+_CAPITAL = LazyPattern(r"[A-ZÀ-ÖØ-Þ]")
+_TOKENS = LazyPattern(r"[^\W\d_]+")
 
 
 def _name_spans(text: str) -> list[tuple[int, int, str]]:

@@ -28,7 +28,7 @@ import re
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Awaitable, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar
 
 from augment.conversation import SYSTEM, Conversation
 from augment.corpus.personas import Persona
@@ -36,9 +36,12 @@ from augment.engine.augmenters import Augmenter, Option, Resources, StepContext,
 from augment.engine.languages import detect, turn_languages
 from augment.errors import UsageError, VariantRejected
 from augment.model.answers import schema_text
-from augment.model.client import LLMClient, RequestRefused, estimate_tokens
 from augment.model.leaks import leak
 from augment.model.prompting import PromptTemplate, parse_json
+from augment.model.settings import RequestRefused, estimate_tokens
+
+if TYPE_CHECKING:  # the client (asyncio, threads) is imported by a run that asks a model, not by every plugin's import
+    from augment.model.client import LLMClient
 
 LANGUAGE_NAMES = {"en": "English", "zh": "Chinese", "ja": "Japanese", "ko": "Korean", "es": "Spanish", "fr": "French", "de": "German", "ru": "Russian", "pt": "Portuguese", "it": "Italian"}
 #: Below this many letters a language guess is not trusted.

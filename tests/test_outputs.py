@@ -57,13 +57,22 @@ import os, signal
 import augment
 from augment.engine.augmenters import Augmenter
 
+def _first():
+    """Only the first process to get here acts (each worker counts its own records)."""
+    try:
+        os.close(os.open({flag!r}, os.O_CREAT | os.O_EXCL))
+        return True
+    except FileExistsError:
+        return False
+
+
 class Stop(Augmenter):
     name = "stop"
     seen = 0
 
     def augment(self, conversation, context):
         Stop.seen += 1
-        if Stop.seen == 3:
+        if Stop.seen == 3 and _first():
             {action}
         return conversation.copy()
 
@@ -73,11 +82,17 @@ def register_augmenters(register):
 '''
 
 
+def _stop_plugin(tmp_path, action):
+    """The ``stop`` augmenter, doing ``action`` at the third record."""
+    source = INTERRUPT.replace("{action}", action).replace("{flag!r}", repr(str(tmp_path / "acted")))
+    return install_plugin(tmp_path / "site", "augment-stop", {"stop_plugin": source}, {"stop": "stop_plugin"})
+
+
 def _run_until_stopped(tmp_path, action, workers):
-    site = install_plugin(tmp_path / "site", "augment-stop", {"stop_plugin": INTERRUPT.replace("{action}", action)}, {"stop": "stop_plugin"})
+    site = _stop_plugin(tmp_path, action)
     out = tmp_path / "out" / "result.jsonl"
     done = run_cli(
-        "run", str(SAMPLES / "tavern.sharegpt.jsonl"), "-o", str(out), "--workers", str(workers), "stop",
+        "run", str(SAMPLES / "tavern.sharegpt.jsonl"), "-o", str(out), "--workers", str(workers), "--batch-size", "2", "stop",  # several batches (one would be worked on in this process)
         env={"PYTHONPATH": str(site)}, new_session=True,
     )
     return done, out
@@ -118,7 +133,7 @@ def test_a_dead_worker_stops_the_run_instead_of_hanging(tmp_path):
 
 
 def test_a_plugin_bug_costs_one_record_not_the_run(tmp_path):
-    site = install_plugin(tmp_path / "site", "augment-stop", {"stop_plugin": INTERRUPT.replace("{action}", "raise ValueError('bad luck')")}, {"stop": "stop_plugin"})
+    site = _stop_plugin(tmp_path, "raise ValueError('bad luck')")
     out = tmp_path / "result.jsonl"
     done = run_cli("run", str(SAMPLES / "tavern.sharegpt.jsonl"), "-o", str(out), "--on-error", "skip", "--no-originals", "stop", env={"PYTHONPATH": str(site)})
     # every record went on through the chain; none gave anything to write, which fails the run

@@ -314,7 +314,11 @@ class AtomicFile:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
-            self.commit()
+            try:
+                self.commit()
+            except BaseException:  # Ctrl-C in the fsync: no hidden file left behind
+                self.abort()
+                raise
         else:
             self.abort()
 

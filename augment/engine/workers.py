@@ -8,16 +8,16 @@ order, so the output is the same whatever the number of workers.
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import os
 import signal
 import threading
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TypeVar
 
 from augment.errors import AugmentError
+
+if TYPE_CHECKING:  # multiprocessing and concurrent.futures are imported by a run that uses them (tens of ms of every start)
+    from concurrent.futures import Future
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -57,11 +57,22 @@ def run_batches(job: Callable[[list[T]], R], batches: Iterable[list[T]], workers
     """``job(batch)`` for every batch, in order, on ``workers`` processes.
 
     A worker that dies (killed, out of memory, a crash in native code) stops
-    the run with an error instead of leaving it waiting forever."""
+    the run with an error instead of leaving it waiting forever. Input that
+    fits in one batch is worked on here: starting processes would cost more
+    than the work (the output is the same either way)."""
+    batches = iter(batches)
+    if workers > 1:
+        first = list(itertools.islice(batches, 2))
+        batches = itertools.chain(first, batches)
+        if len(first) < 2:
+            workers = 1
     if workers <= 1:
         for batch in batches:
             yield job(batch)
         return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method), initializer=_start_worker, initargs=(job,))
     try:
@@ -73,7 +84,10 @@ def run_batches(job: Callable[[list[T]], R], batches: Iterable[list[T]], workers
         while pending:
             yield _result(pending.popleft())
     except BaseException:
+        processes = list((pool._processes or {}).values())  # (private, but the only handle on them before Python 3.14)
         pool.shutdown(wait=False, cancel_futures=True)  # don't wait on work nobody will read
+        for process in processes:  # nor leave a worker behind: one caught mid-batch by Ctrl-C could outlive this process
+            process.terminate()
         raise
     pool.shutdown(wait=True)
 
@@ -94,6 +108,8 @@ def run_overlapped(job: Callable[[list[T]], R], batches: Iterable[list[T]], in_f
 
 
 def _in_thread(job: Callable[[list[T]], R], batch: list[T]) -> Future:
+    from concurrent.futures import Future
+
     future: Future = Future()
 
     def work() -> None:
@@ -107,6 +123,8 @@ def _in_thread(job: Callable[[list[T]], R], batch: list[T]) -> Future:
 
 
 def _result(future):
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
         return future.result()
     except BrokenProcessPool:

@@ -10,6 +10,8 @@ from typing import Any
 import augment
 from augment import ASSISTANT, SYSTEM, Conversation, Filter, FilterContext, Option, between, detect_language, leak
 
+from .minhash_index import MinHashIndex
+
 WORD = re.compile(r"\w+", re.UNICODE)
 JUDGEABLE = 40  # letters below which a language guess is not trusted
 
@@ -34,13 +36,13 @@ class NearDuplicates(Filter):
     )
 
     def start(self) -> None:
-        from datasketch import MinHash, MinHashLSH
+        from datasketch import MinHash
 
-        self.lsh = MinHashLSH(threshold=self.values["threshold"], num_perm=self.values["num_perm"])
-        #: Each kept record's MinHash values (num_perm × 8 bytes), not the MinHash:
-        #: that also holds its own copy of the permutations (twice as much again).
-        self.hashes: dict[str, Any] = {}
-        self.sources: set[int] = set()
+        #: Kept records' MinHash values, banded as datasketch's MinHashLSH bands
+        #: them, in a temporary database on disk: memory stays flat however many.
+        self.index = MinHashIndex(self.values["threshold"], self.values["num_perm"])
+        #: Per source ordinal, 1 byte: 1 once seen, 2 once its source is in the index too.
+        self.sources = bytearray()
         self._first = MinHash(num_perm=self.values["num_perm"], seed=1)  # its permutations serve every record
 
     def _minhash(self, conv: Conversation):
@@ -49,23 +51,25 @@ class NearDuplicates(Filter):
         first = self._first
         m = MinHash(num_perm=first.num_perm, seed=1, permutations=first.permutations, scheme=first.scheme)
         m.update_batch(sorted(shingles(conv)))
-        return m
-
-    def _add(self, key: str, m) -> None:
-        self.lsh.insert(key, m)
-        self.hashes[key] = m.hashvalues
+        return m.hashvalues
 
     def check(self, conversation: Conversation, context: FilterContext) -> str | None:
-        if context.ordinal not in self.sources and not context.original:
-            self._add(f"source-{context.ordinal}", self._minhash(context.source))  # judged against its source too
-        self.sources.add(context.ordinal)
-        m = self._minhash(conversation)
-        best = max((_jaccard(m.hashvalues, self.hashes[k]) for k in self.lsh.query(m)), default=0.0)
+        ordinal = context.ordinal
+        if ordinal >= len(self.sources):
+            self.sources.extend(bytes(ordinal + 1 - len(self.sources)))
+        if not self.sources[ordinal] and not context.original:
+            self.index.insert(self._minhash(context.source))  # judged against its source too
+            self.sources[ordinal] = 2
+        self.sources[ordinal] = max(self.sources[ordinal], 1)
+        values = self._minhash(conversation)
+        best = max((_jaccard(values, other) for other in self.index.candidates(values)), default=0.0)
         if best >= self.values["threshold"]:
             return f"near-duplicate of an earlier record or its source (similarity {best:.2f})"
-        key = f"source-{context.ordinal}" if context.original else f"out-{len(self.hashes)}"
-        if key not in self.hashes:
-            self._add(key, m)
+        if not context.original:
+            self.index.insert(values)
+        elif self.sources[ordinal] != 2:
+            self.index.insert(values)
+            self.sources[ordinal] = 2
         return None
 
 

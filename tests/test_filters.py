@@ -138,3 +138,39 @@ def test_filter_command_on_its_own(tmp_path):
     assert read_records(out) == [good]
     reasons = [r["reason"] for r in read_records(tmp_path / "out.jsonl.rejects.jsonl")]
     assert reasons == ["out-of-character: assistant turn 2: 'as an AI language model'", "exact-duplicates: the same turns as an earlier record"]
+
+
+def test_the_on_disk_index_finds_what_datasketchs_lsh_finds():
+    """The near-duplicates index keeps its bands on disk; its candidates are
+    MinHashLSH's, for records that share many, few or no word 3-grams."""
+    import random
+
+    from datasketch import MinHash, MinHashLSH
+
+    from augment_plugins.minhash_index import MinHashIndex
+
+    rng = random.Random(5)
+    words = "the gull wing lost her mast out there tonight any fish stew left bowl bread side copper spoon".split()
+    base = [rng.choice(words) for _ in range(60)]
+    texts = []
+    for i in range(300):
+        text = list(base) if i % 3 else [rng.choice(words) for _ in range(60)]
+        for _ in range(rng.randrange(0, 12)):  # a few words changed: some records stay near, some drift
+            text[rng.randrange(len(text))] = rng.choice(words)
+        texts.append(text)
+    for threshold, num_perm in ((0.9, 128), (0.5, 64)):
+        lsh, index = MinHashLSH(threshold=threshold, num_perm=num_perm), MinHashIndex(threshold, num_perm)
+        stored = []
+        found_some = False
+        for i, text in enumerate(texts):
+            m = MinHash(num_perm=num_perm, seed=1)
+            m.update_batch(sorted({" ".join(text[j : j + 3]).encode() for j in range(len(text) - 2)}))
+            expected = sorted(int(k) for k in lsh.query(m))
+            got = [v.tobytes() for v in index.candidates(m.hashvalues)]
+            assert got == [stored[k] for k in expected]
+            found_some |= bool(expected) and len(expected) < i
+            lsh.insert(str(i), m)
+            index.insert(m.hashvalues)
+            stored.append(m.hashvalues.tobytes())
+        index.close()
+        assert found_some  # some records had candidates, and not every earlier record

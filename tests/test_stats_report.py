@@ -192,3 +192,40 @@ def test_the_signatures_are_datasketchs_minhash_values():
         mine = hashvalues(values, NUM_PERM, SEED)
         assert mine.dtype == m.hashvalues.dtype and np.array_equal(mine, m.hashvalues)
 
+
+
+def test_the_similarity_of_a_large_corpus_is_the_lsh_forests():
+    """Above EXACT_PAIRS conversations each one's best neighbour is looked up
+    as datasketch's MinHashLSHForest (l=8, k=4) finds it, in arrays instead of
+    the forest; the figures are the forest's."""
+    import random
+
+    import numpy as np
+    from datasketch import LeanMinHash, MinHash, MinHashLSHForest
+
+    from augment.corpus.minhash import hashvalues
+    from augment.corpus.stats import NUM_PERM, SEED, forest_best
+
+    rng = random.Random(3)
+    words = [f"w{i}" for i in range(400)]
+    bases = [[rng.choice(words) for _ in range(40)] for _ in range(300)]
+    rows = []
+    for i in range(2300):
+        text = list(rng.choice(bases)) if i % 2 else [rng.choice(words) for _ in range(40)]
+        for _ in range(rng.randrange(0, 8)):
+            text[rng.randrange(len(text))] = rng.choice(words)
+        rows.append(hashvalues(sorted({" ".join(text[j : j + 3]).encode() for j in range(len(text) - 2)}), NUM_PERM, SEED))
+    rows.append(rows[10].copy())  # an exact copy: the forest's buckets hold both
+    values = np.stack(rows)
+    forest = MinHashLSHForest(num_perm=NUM_PERM)
+    hashes = []
+    for i, row in enumerate(values):
+        m = MinHash(num_perm=NUM_PERM, seed=SEED)
+        m.hashvalues = row
+        hashes.append(LeanMinHash(m))
+        forest.add(i, hashes[-1])
+    forest.index()
+    expected = [max((float((values[j] == values[i]).mean()) for j in forest.query(m, 4) if j != i), default=0.0) for i, m in enumerate(hashes)]
+    got = forest_best(values)
+    assert got == expected
+    assert 0 < sum(b == 0.0 for b in got) < len(got) and got[10] == 1.0  # some found neighbours, some none

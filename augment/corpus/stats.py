@@ -93,13 +93,6 @@ def signature(conv: Conversation) -> Any:
     return hashvalues(sorted(grams), NUM_PERM, SEED)  # datasketch's values, without importing it (see augment.corpus.minhash)
 
 
-@lru_cache(maxsize=1)
-def _blank() -> Any:
-    from datasketch import MinHash
-
-    return MinHash(num_perm=NUM_PERM, seed=SEED)
-
-
 def highest_similarity(signatures: list[Any]) -> list[float]:
     """Each conversation's highest MinHash similarity to another one: exact for
     up to :data:`EXACT_PAIRS` conversations, else its best of a few LSH-forest
@@ -112,18 +105,56 @@ def highest_similarity(signatures: list[Any]) -> list[float]:
     if len(signatures) <= EXACT_PAIRS:
         best = [float(np.delete((values == row).mean(axis=1), i).max()) for i, row in enumerate(values)]
         return [round(b, 4) for b in best]
-    from datasketch import LeanMinHash, MinHashLSHForest
+    return [round(best, 4) for best in forest_best(values)]
 
-    forest = MinHashLSHForest(num_perm=values.shape[1])
-    hashes = []
-    for row in values:
-        m = _blank().copy()
-        m.hashvalues = row
-        hashes.append(LeanMinHash(m))
-    for i, m in enumerate(hashes):
-        forest.add(i, m)
-    forest.index()
-    return [round(max((float((values[j] == values[i]).mean()) for j in forest.query(m, 4) if j != i), default=0.0), 4) for i, m in enumerate(hashes)]
+
+def forest_best(values: Any, trees: int = 8, k: int = 4) -> list[float]:
+    """Each row's highest similarity to the other rows among what
+    ``MinHashLSHForest(num_perm, l=trees).query(row, k)`` returns, found the
+    way datasketch's forest finds them (its keys are a band's values in
+    big-endian bytes, so their sorted order is the order of the values as
+    numbers) but kept in numpy arrays: a few hundred bytes a conversation
+    instead of the forest's several kilobytes."""
+    import numpy as np
+
+    n, num_perm = values.shape
+    depth = num_perm // trees
+    orders, positions, differ = [], [], []
+    for t in range(trees):
+        band = values[:, t * depth : (t + 1) * depth]
+        order = np.lexsort(band.T[::-1])  # by the band's values, ties in the order added (as the forest's buckets)
+        ranked = band[order]
+        first_diff = np.full(n, 0, dtype=np.uint8)  # the first value where a row differs from the one before it
+        same = np.ones(n - 1, dtype=bool)
+        for c in range(depth):
+            same &= ranked[1:, c] == ranked[:-1, c]
+            first_diff[1:] += same
+        position = np.empty(n, dtype=np.int64)
+        position[order] = np.arange(n)
+        orders.append(order)
+        positions.append(position)
+        differ.append(first_diff)
+    best = []
+    for i in range(n):
+        found: set[int] = set()
+        for r in range(depth, 0, -1):
+            for order, position, first_diff in zip(orders, positions, differ):
+                p = int(position[i])
+                while p > 0 and first_diff[p] >= r:  # back to the first row sharing the prefix
+                    p -= 1
+                while True:
+                    found.add(int(order[p]))
+                    if len(found) >= k:
+                        break
+                    p += 1
+                    if p >= n or first_diff[p] < r:
+                        break
+                if len(found) >= k:
+                    break
+            if len(found) >= k:
+                break
+        best.append(max((float((values[j] == values[i]).mean()) for j in found if j != i), default=0.0))
+    return best
 
 
 def changed_share(pairs: Iterable[tuple[str, str]]) -> tuple[int, int]:

@@ -16,7 +16,7 @@ import sqlite3
 from typing import Any, Iterator
 
 #: SQLite's page cache, in KiB (its default is 2 MiB; more saves reads on large runs).
-CACHE_KIB = 32 * 1024
+CACHE_KIB = 16 * 1024
 
 
 class MinHashIndex:

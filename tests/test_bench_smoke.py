@@ -33,8 +33,8 @@ CASES = {
             rf"\| 4 \| 40 \| {NUM} \| (?:{NUM}|-) \| 400 \| (?:\d+%|-) \| [1-4] \| {NUM} \|"),
     "augmenters": (["--n", "2", "--repeat", "1", "--steps", "backtranslate"],
                    rf"\| augment run backtranslate \| 2 \| 2 \| {NUM} \| {NUM} \| {NUM} \| {NUM} \|"),
-    "memory": (["--sizes", "20,40", "--repeat", "1"],
-               rf"\| augment run --workers 2 typos --rate 0\.1 \| 40 \| {NUM} \| {NUM} \| {NUM} \| {NUM} \|"),
+    "memory": (["--sizes", "70,140", "--repeat", "1"],  # more than one batch (64): one is worked on without workers
+               rf"\| augment run --workers 2 typos --rate 0\.1 \| 140 \| {NUM} \| {NUM} \| {NUM} \| {NUM} \|"),
     "startup": (["--quick"], rf"\| `augment convert ONE --to openai -o OUT -q` \| {NUM} \| {NUM} \| {NUM}x \|"),
     "convert": (["--n", "20", "--repeat", "1"], rf"\| augment convert --to openai \| 20 \| {NUM} \| {NUM} \| {NUM} \|"),
 }
@@ -96,9 +96,9 @@ def _llm(data):
 
 def _memory(data):
     lines = {(j["job"], j["conversations"]): j["output_lines"] for j in data["jobs"]}
-    assert lines[("augment convert --to openai", 20)] == [20]
-    assert lines[("augment convert --to openai", 40)] == [40]
-    assert 40 <= lines[("augment run --workers 2 typos --rate 0.1", 40)][0] <= 80
+    assert lines[("augment convert --to openai", 70)] == [70]
+    assert lines[("augment convert --to openai", 140)] == [140]
+    assert 140 <= lines[("augment run --workers 2 typos --rate 0.1", 140)][0] <= 280
     assert [v["job"] for v in data["flatness"]] == ["augment convert --to openai", "augment run --workers 2 typos --rate 0.1"]
     typos = [j for j in data["jobs"] if "typos" in j["job"]]
     assert all(j["children"] >= 1 and j["tree_peak_rss_mib"] >= j["peak_rss_mib"] for j in typos)

@@ -14,6 +14,7 @@ from .minhash_index import MinHashIndex
 
 WORD = re.compile(r"\w+", re.UNICODE)
 JUDGEABLE = 40  # letters below which a language guess is not trusted
+UNSEEN, SEEN, INDEXED = 0, 1, 2  # what the near-duplicates filter knows of a source
 
 
 def shingles(conv: Conversation) -> set[bytes]:
@@ -41,7 +42,7 @@ class NearDuplicates(Filter):
         #: Kept records' MinHash values, banded as datasketch's MinHashLSH bands
         #: them, in a temporary database on disk: memory stays flat however many.
         self.index = MinHashIndex(self.values["threshold"], self.values["num_perm"])
-        #: Per source ordinal, 1 byte: 1 once seen, 2 once its source is in the index too.
+        #: Per source ordinal, one byte: UNSEEN, SEEN, or INDEXED (its source's values are in the index).
         self.sources = bytearray()
         self._first = MinHash(num_perm=self.values["num_perm"], seed=1)  # its permutations serve every record
 
@@ -57,19 +58,19 @@ class NearDuplicates(Filter):
         ordinal = context.ordinal
         if ordinal >= len(self.sources):
             self.sources.extend(bytes(ordinal + 1 - len(self.sources)))
-        if not self.sources[ordinal] and not context.original:
-            self.index.insert(self._minhash(context.source))  # judged against its source too
-            self.sources[ordinal] = 2
-        self.sources[ordinal] = max(self.sources[ordinal], 1)
+        if self.sources[ordinal] == UNSEEN:
+            self.sources[ordinal] = SEEN
+            if not context.original:  # a variant is judged against its source too
+                self.index.insert(self._minhash(context.source))
+                self.sources[ordinal] = INDEXED
         values = self._minhash(conversation)
         best = max((_jaccard(values, other) for other in self.index.candidates(values)), default=0.0)
         if best >= self.values["threshold"]:
             return f"near-duplicate of an earlier record or its source (similarity {best:.2f})"
-        if not context.original:
+        if not context.original or self.sources[ordinal] != INDEXED:
             self.index.insert(values)
-        elif self.sources[ordinal] != 2:
-            self.index.insert(values)
-            self.sources[ordinal] = 2
+            if context.original:
+                self.sources[ordinal] = INDEXED
         return None
 
 

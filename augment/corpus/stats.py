@@ -24,7 +24,6 @@ import re
 import statistics
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -124,7 +123,7 @@ def forest_best(values: Any, trees: int = 8, k: int = 4) -> list[float]:
         band = values[:, t * depth : (t + 1) * depth]
         order = np.lexsort(band.T[::-1])  # by the band's values, ties in the order added (as the forest's buckets)
         ranked = band[order]
-        first_diff = np.full(n, 0, dtype=np.uint8)  # the first value where a row differs from the one before it
+        first_diff = np.zeros(n, dtype=np.uint8)  # the first value where a row differs from the one before it
         same = np.ones(n - 1, dtype=bool)
         for c in range(depth):
             same &= ranked[1:, c] == ranked[:-1, c]
@@ -134,27 +133,26 @@ def forest_best(values: Any, trees: int = 8, k: int = 4) -> list[float]:
         orders.append(order)
         positions.append(position)
         differ.append(first_diff)
-    best = []
-    for i in range(n):
+
+    def neighbours(i: int) -> set[int]:
+        """What the forest's query returns for row ``i``: the rows sharing the
+        longest prefix of a band with it, tree by tree, until ``k`` are found."""
         found: set[int] = set()
         for r in range(depth, 0, -1):
             for order, position, first_diff in zip(orders, positions, differ):
                 p = int(position[i])
                 while p > 0 and first_diff[p] >= r:  # back to the first row sharing the prefix
                     p -= 1
-                while True:
+                while True:  # forward through the rows sharing it
                     found.add(int(order[p]))
                     if len(found) >= k:
-                        break
+                        return found
                     p += 1
                     if p >= n or first_diff[p] < r:
                         break
-                if len(found) >= k:
-                    break
-            if len(found) >= k:
-                break
-        best.append(max((float((values[j] == values[i]).mean()) for j in found if j != i), default=0.0))
-    return best
+        return found
+
+    return [max((float((values[j] == values[i]).mean()) for j in neighbours(i) if j != i), default=0.0) for i in range(n)]
 
 
 def changed_share(pairs: Iterable[tuple[str, str]]) -> tuple[int, int]:

@@ -28,7 +28,7 @@ import re
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from augment.conversation import SYSTEM, Conversation
 from augment.corpus.personas import Persona

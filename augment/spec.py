@@ -9,10 +9,12 @@ maps its options onto these fields.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from augment.dataio.reading import Source
-from augment.model.settings import ModelSettings
+
+if TYPE_CHECKING:  # the model's settings are imported by the commands that take a model
+    from augment.model.settings import ModelSettings
 
 
 @dataclass(frozen=True)

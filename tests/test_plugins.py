@@ -181,3 +181,65 @@ def test_a_reader_that_raises_on_one_record_rejects_that_record_and_the_run_goes
     assert [r["conversations"][0]["value"] for r in read_records(out)] == ["Hi", "Bye"]
     [rejected] = read_records(tmp_path / "out.jsonl.rejects.jsonl")
     assert rejected["location"] == f"{src}:2" and rejected["reason"] == reason
+
+
+# -- the manifest: later runs import a plugin only when one of its names is used --
+
+def test_a_registry_from_the_manifest_gives_what_a_full_load_gives():
+    full = plugins.load()
+    lazy = plugins.from_manifest({"plugins": plugins.manifest_of(full)})
+    for kind in plugins.KINDS:
+        assert list(getattr(lazy, kind)) == list(getattr(full, kind)), kind  # the same names in the same order
+        kinds_of = lambda table: [(n, obj if isinstance(obj, type) else type(obj)) for n, obj in table.items()]  # noqa: E731
+        assert kinds_of(getattr(lazy, kind)) == kinds_of(getattr(full, kind)), kind  # formats are instances
+    assert [p.as_json() for p in lazy.plugins] == [p.as_json() for p in full.plugins]
+
+
+def test_a_plugin_installed_or_edited_after_the_manifest_was_written_is_seen(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    env = {"PYTHONPATH": str(site), "AUGMENT_CACHE": str(tmp_path / "cache")}
+    before = run_cli("augmenters", env=env)
+    assert before.returncode == 0 and "shout" not in before.stdout.decode()
+    assert list((tmp_path / "cache").glob("plugins-*.json"))  # the manifest of that load
+    install_plugin(site, "augment-shout", {"shout_plugin": GOOD}, {"shout": "shout_plugin"})
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"conversations": [{"from": "human", "value": "hi there"}, {"from": "gpt", "value": "hello"}]}) + "\n")
+    for step in ("shout", "yell"):
+        if step == "yell":  # the plugin's file changes (a renamed augmenter), its distribution does not
+            module = site / "shout_plugin.py"
+            module.write_text(module.read_text().replace('name = "shout"', 'name = "yell"'))
+        for _ in range(2):  # the run after a change loads in full; the next one reads the manifest
+            out = tmp_path / "out.jsonl"
+            done = run_cli("run", str(src), "-o", str(out), "--no-originals", step, env=env)
+            assert done.returncode == 0, done.stderr.decode()
+            assert json.loads(out.read_text())["conversations"][1]["value"] == "HELLO!"
+
+
+def test_a_broken_plugin_is_reported_on_every_run_not_only_the_one_that_found_it(tmp_path):
+    site = install_plugin(tmp_path / "site", "augment-broken", {"broken_plugin": BROKEN}, {"broken": "broken_plugin"})
+    env = {"PYTHONPATH": str(site), "AUGMENT_CACHE": str(tmp_path / "cache")}
+    for _ in range(2):
+        done = run_cli("augmenters", env=env)
+        assert done.returncode == 0
+        assert "warning: plugin broken: failed to load: ImportError" in done.stderr.decode()
+
+
+def test_a_cache_folder_that_cannot_be_written_only_costs_the_manifest(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    done = run_cli("augmenters", env={"AUGMENT_CACHE": str(blocker)})
+    assert done.returncode == 0 and "typos" in done.stdout.decode()
+    assert blocker.read_text() == "x" and list(tmp_path.iterdir()) == [blocker]
+
+
+def test_the_cache_folder_keeps_only_the_newest_manifests(tmp_path):
+    from augment import plugin_manifest
+
+    cache = tmp_path / "cache"
+    for i in range(plugin_manifest.KEEP + 3):  # each its own sys.path, as PYTHONPATH gives
+        site = tmp_path / f"site{i}"
+        site.mkdir()
+        assert run_cli("filters", env={"PYTHONPATH": str(site), "AUGMENT_CACHE": str(cache)}).returncode == 0
+    assert len(list(cache.glob("plugins-*.json"))) == plugin_manifest.KEEP
+    assert not list(cache.glob(".*part"))

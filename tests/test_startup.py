@@ -3,8 +3,10 @@ litellm, nlpaug, nltk and langdetect are imported only by the steps that use the
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import SAMPLES
 
@@ -65,8 +67,9 @@ print("MODULES:" + ",".join(sorted(sys.modules)))
 """
 
 
-def modules_after(args: list[str]) -> set[str]:
-    done = subprocess.run([sys.executable, "-c", MODULES_PROBE.format(args=args)], capture_output=True, timeout=60)
+def modules_after(args: list[str], env: dict | None = None, cwd: Path | None = None) -> set[str]:
+    done = subprocess.run([sys.executable, "-c", MODULES_PROBE.format(args=args)], capture_output=True, timeout=60,
+                          env={**os.environ, **(env or {})}, cwd=cwd)
     assert done.returncode == 0, done.stderr.decode()
     last = [line for line in done.stdout.decode().splitlines() if line.startswith("MODULES:")][-1]
     return set(last[len("MODULES:"):].split(","))
@@ -121,11 +124,31 @@ def test_stats_signs_conversations_without_datasketch(tmp_path):
     assert not [m for m in found if m.split(".")[0] in ("datasketch", "scipy")]
 
 
-def test_loading_the_plugins_neither_imports_the_model_client_nor_compiles_their_patterns():
-    found = modules_after(["validate", str(SAMPLES / "tavern.sharegpt.jsonl")])
+def test_loading_the_plugins_neither_imports_the_model_client_nor_compiles_their_patterns(tmp_path):
+    fresh = {"AUGMENT_CACHE": str(tmp_path / "empty-cache")}  # no manifest: every plugin is imported
+    found = modules_after(["validate", str(SAMPLES / "tavern.sharegpt.jsonl")], env=fresh)
     assert "augment_plugins.cleaning" in found and "augment.model.client" not in found and "asyncio" not in found
     probe = (PROBE.format(args=["validate", str(SAMPLES / "tavern.sharegpt.jsonl")], heavy=HEAVY)
              + "import augment_plugins.cleaning as c\nprint('COMPILED:', '_compiled' in vars(c.TAG))\n")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=60, env={**os.environ, **fresh})
     assert done.returncode == 0, done.stderr.decode()
     assert "COMPILED: False" in done.stdout.decode()  # validate never cleans: the cleaning filter's patterns stay uncompiled
+
+
+def test_with_the_manifest_a_convert_imports_only_the_plugins_it_uses(tmp_path):
+    """The first run loads every plugin and writes the manifest; the second
+    imports the formats and the safety gate, no augmenter and no entry-point scan."""
+    cwd = tmp_path / "here"
+    cwd.mkdir()  # python -c puts the working folder on sys.path: one that does not change
+    env = {"AUGMENT_CACHE": str(tmp_path / "cache")}
+    args = ["convert", str(SAMPLES / "tavern.sharegpt.jsonl"), "--to", "openai", "-o", str(tmp_path / "out" / "a.jsonl"), "-q"]
+    first = modules_after(args, env=env, cwd=cwd)
+    assert {"augment_plugins.typos", "augment_plugins.synonym", "importlib.metadata"} <= first
+    assert list((tmp_path / "cache").glob("plugins-*.json"))
+    first_bytes = (tmp_path / "out" / "a.jsonl").read_bytes()
+    second = modules_after(args, env=env, cwd=cwd)
+    assert {"augment_plugins.sharegpt", "augment_plugins.openai_messages", "augment_plugins.safety"} <= second
+    unused = ("augment_plugins.typos", "augment_plugins.synonym", "augment_plugins.backtranslate", "augment_plugins.quality_filters",
+              "augment_plugins.restructure", "augment.model.steps", "importlib.metadata")
+    assert not [m for m in unused if m in second]
+    assert (tmp_path / "out" / "a.jsonl").read_bytes() == first_bytes

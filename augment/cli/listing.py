@@ -13,7 +13,7 @@ from augment.plugins import registry as load_registry
 @click.command()
 def plugins():
     """The loaded plugins as JSON: name, version, hooks, what each registered."""
-    reg = load_registry()
+    reg = load_registry(fresh=True)  # every plugin imported again, the manifest rewritten
     click.echo(json.dumps([p.as_json() for p in reg.plugins], indent=2))
 
 

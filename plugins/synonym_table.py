@@ -31,7 +31,7 @@ from pathlib import Path
 
 from augment import cache_folder, wordnet_folder
 
-FORMAT = 1
+FORMAT = 2  # 2: equal strings and tuples stored once (shared when loaded)
 POSES = "nvar"
 UPOS = {"n": "NOUN", "v": "VERB", "a": "ADJ", "r": "ADV"}
 SOURCE_FILES = tuple(f"{kind}.{pos}" for kind in ("index", "data") for pos in ("noun", "verb", "adj", "adv")) + (
@@ -163,6 +163,26 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def _shared(obj, seen: dict):
+    """``obj`` with equal strings and equal tuples of plain values made one
+    object: ``marshal`` then writes each once and ``loads`` gives them back
+    shared (about 10 MiB less for WordNet's table)."""
+    if isinstance(obj, dict):
+        return {_shared(k, seen): _shared(v, seen) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_shared(v, seen) for v in obj]
+    if isinstance(obj, tuple):
+        obj = tuple(_shared(v, seen) for v in obj)
+        if not all(type(v) in (str, int) for v in obj):
+            return obj
+        key = (obj, tuple(map(type, obj)))  # (1,) and (True,) are equal, not the same
+    elif type(obj) is str:
+        key = obj
+    else:
+        return obj
+    return seen.setdefault(key, obj)
+
+
 def _encode(data: dict) -> bytes:
     payload = marshal.dumps(data)
     return MAGIC + hashlib.blake2b(payload, digest_size=16).digest() + payload
@@ -173,7 +193,7 @@ def _decode(blob: bytes) -> dict | None:
     head = len(MAGIC)
     if not blob.startswith(MAGIC) or len(blob) < head + 16:
         return None
-    payload = blob[head + 16 :]
+    payload = memoryview(blob)[head + 16 :]  # not a copy: 11 MiB less at the peak of a synonym run
     if hashlib.blake2b(payload, digest_size=16).digest() != blob[head : head + 16]:
         return None
     try:
@@ -194,7 +214,7 @@ def _load(folder: str) -> SynonymTable:
         print("synonym: building the synonym table (once) ...", file=sys.stderr, flush=True)
         from .synonym_build import build
 
-        data = build(Path(folder))
+        data = _shared(build(Path(folder)), {})
         data["format"] = FORMAT
         try:
             _write_atomic(path, _encode(data))

@@ -120,7 +120,7 @@ class ContentTagger:
             return "v"
         return max(found, key=lambda p: self._frequency(low, p))
 
-    @lru_cache(maxsize=8192)
+    @lru_cache(maxsize=1 << 16)
     def _lemma(self, low: str, pos: str) -> str | None:
         """The dictionary form of ``low`` as ``pos``, if WordNet knows it so."""
         table = self.table

@@ -49,6 +49,10 @@ class SynonymTable:
         self.names: list[tuple[str, ...]] = data["names"]
         self.counts: list[tuple[int, ...]] = data["counts"]
         self._lemminflect = _lemminflect_with(data["lemminflect"])
+        self._lemmatizer = lemmatizer = self._lemminflect.Lemmatizer()  # the tables getLemma reads (its singleton's)
+        self._lemma_dict, self._lemma_overrides = lemmatizer._getLemmaDict(), lemmatizer._getOverridesDict()
+        self._inflections = inflections = self._lemminflect.Inflections()
+        self._infl_dict, self._infl_overrides = inflections._getInflDict(), inflections._getOverridesDict()
         # Every answer depends only on its arguments: each is worked out once per
         # process (lemminflect deep-copies a dict on every call). Tuples, so no
         # caller can change a kept answer.
@@ -81,11 +85,57 @@ class SynonymTable:
 
     def _get_lemma(self, low: str, pos: str) -> tuple[str, ...]:
         """``get_lemma``: lemminflect's ``getLemma(low, UPOS)``."""
-        return tuple(self._lemminflect.getLemma(low, UPOS[pos]))
+        upos = UPOS[pos]
+        found = self._listed_lemma(low, upos)
+        if found is not None:
+            return found
+        guessed = self._lemmatizer.getAllLemmasOOV(low, upos)  # not listed: what getLemma does next
+        return tuple(next(iter(guessed.values()))) if guessed else ()
+
+    def _listed_lemma(self, word: str, upos: str) -> tuple[str, ...] | None:
+        """What ``getLemma`` answers for a word its tables list under ``upos``
+        (None: not listed), the way ``getAllLemmas`` finds it, without the two
+        deep copies it makes of the table's entry on every call (a fifth of a
+        synonym run on distinct text)."""
+        key = word.lower()
+        overrides = self._lemma_overrides.get(key, {})
+        listed = overrides if upos in overrides else self._lemma_dict.get(key, {})
+        if upos not in listed:
+            return None
+        return _in_caps_of(word, listed[upos])
 
     def _get_inflection(self, word: str, tag: str) -> tuple[str, ...]:
-        """``get_inflection``: lemminflect's ``getInflection(word, tag)``."""
-        return tuple(self._lemminflect.getInflection(word, tag))
+        """``get_inflection``: lemminflect's ``getInflection(word, tag)``, the
+        table's forms read without the deep copies it makes on every call."""
+        from lemminflect.core.LexicalUtils import pennTagAlts, tagToUPos
+
+        inflections = self._inflections
+        upos = tagToUPos(tag)
+        if upos == "PROPN":
+            return tuple(inflections.getInflection(word, tag))
+        key = word.lower()
+        forms = {**self._infl_dict.get(key, {}), **self._infl_overrides.get(key, {})}  # getAllInflections(word)
+        form = inflections._extractForm(forms, tag)
+        if form is None:
+            for alt_tag in pennTagAlts(tag):
+                form = forms.get(alt_tag, None)
+                if form:
+                    break
+        if form is not None:
+            return _in_caps_of(word, form)
+        form = inflections._extractForm(inflections.getAllInflectionsOOV(word, upos), tag)
+        return () if form is None else tuple(form)
+
+
+def _in_caps_of(word: str, value) -> tuple[str, ...]:
+    """A table's entry ``value`` as lemminflect gives it back for ``word``: in
+    the word's capitals (``applyCapsStyleToDict`` on one value)."""
+    from lemminflect.core.LexicalUtils import applyCapsStyle, getCapsStyle
+
+    style = getCapsStyle(word)
+    if isinstance(value, (list, tuple)):
+        return tuple(applyCapsStyle(w, style) for w in value)
+    return tuple(applyCapsStyle(value, style))  # (a bare string is returned as it is; tuple() spells it out)
 
 
 def _lemminflect_with(tables: dict):

@@ -124,3 +124,23 @@ def test_the_table_stores_equal_strings_and_tuples_once_and_reads_back_equal(env
     assert len({id(n) for n in names}) == len(set(names))  # each lemma name string once
     assert st._shared([(1,), (True,), ("a", 1)], {}) == [(1,), (True,), ("a", 1)]
     assert type(st._shared([(1,), (True,)], {})[1][0]) is bool  # equal is not the same
+
+
+def test_lemmas_and_inflections_are_lemminflects_own_answers():
+    """The table reads lemminflect's entries without its deep copies; every
+    answer must be ``getLemma``'s / ``getInflection``'s, listed words and
+    guessed ones, in any capitals."""
+    import lemminflect
+
+    table = st.synonym_table()
+    listed = sorted(table._lemma_dict)[::37] + sorted(table._lemma_overrides) + sorted(table._infl_overrides)
+    lemmas = sorted(table._infl_dict)[::37]
+    unlisted = ["glorbing", "snarfles", "blickest", "xyzzy", "Quuxed", "FROBBED", "zorbly", "o'clock", "café", "x", ""]
+    words = [w for word in listed + unlisted for w in (word, word.capitalize(), word.upper())]
+    for word in words:
+        for pos, upos in st.UPOS.items():
+            assert table._get_lemma(word, pos) == tuple(lemminflect.getLemma(word, upos)), (word, upos)
+    tags = ("VB", "VBD", "VBN", "VBG", "VBZ", "NN", "NNS", "JJ", "JJR", "JJS", "RB", "RBR", "RBS", "NNP", "NNPS")
+    for word in lemmas + unlisted[:-1] + [w.capitalize() for w in lemmas[::5]]:  # ("" breaks lemminflect's rules)
+        for tag in tags:
+            assert table._get_inflection(word, tag) == tuple(lemminflect.getInflection(word, tag)), (word, tag)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from array import array
 import re
 import statistics
 from collections import Counter, OrderedDict
@@ -92,16 +93,16 @@ def signature(conv: Conversation) -> Any:
     return hashvalues(sorted(grams), NUM_PERM, SEED)  # datasketch's values, without importing it (see augment.corpus.minhash)
 
 
-def highest_similarity(signatures: list[Any]) -> list[float]:
-    """Each conversation's highest MinHash similarity to another one: exact for
-    up to :data:`EXACT_PAIRS` conversations, else its best of a few LSH-forest
+def highest_similarity(values: Any) -> list[float]:
+    """Each conversation's highest MinHash similarity to another one (``values``:
+    a row of MinHash values per conversation): exact for up to
+    :data:`EXACT_PAIRS` conversations, else its best of a few LSH-forest
     neighbours."""
     import numpy as np
 
-    if len(signatures) < 2:
-        return [0.0] * len(signatures)
-    values = np.stack(signatures)
-    if len(signatures) <= EXACT_PAIRS:
+    if len(values) < 2:
+        return [0.0] * len(values)
+    if len(values) <= EXACT_PAIRS:
         best = [float(np.delete((values == row).mean(axis=1), i).max()) for i, row in enumerate(values)]
         return [round(b, 4) for b in best]
     return [round(best, 4) for best in forest_best(values)]
@@ -121,15 +122,15 @@ def forest_best(values: Any, trees: int = 8, k: int = 4) -> list[float]:
     orders, positions, differ = [], [], []
     for t in range(trees):
         band = values[:, t * depth : (t + 1) * depth]
-        order = np.lexsort(band.T[::-1])  # by the band's values, ties in the order added (as the forest's buckets)
+        order = np.lexsort(band.T[::-1]).astype(np.int32)  # by the band's values, ties in the order added (as the forest's buckets)
         ranked = band[order]
         first_diff = np.zeros(n, dtype=np.uint8)  # the first value where a row differs from the one before it
         same = np.ones(n - 1, dtype=bool)
         for c in range(depth):
             same &= ranked[1:, c] == ranked[:-1, c]
             first_diff[1:] += same
-        position = np.empty(n, dtype=np.int64)
-        position[order] = np.arange(n)
+        position = np.empty(n, dtype=np.int32)  # (row numbers: 4 bytes each suffice below 2**31 conversations)
+        position[order] = np.arange(n, dtype=np.int32)
         orders.append(order)
         positions.append(position)
         differ.append(first_diff)
@@ -196,9 +197,11 @@ class Stats:
     conversations: int = 0
     originals: int = 0
     augmented: int = 0
-    turns: list[int] = field(default_factory=list)
-    lengths: dict[str, list[int]] = field(default_factory=dict)
-    token_lengths: list[int] = field(default_factory=list)
+    # per conversation (and per turn): machine integers, 8 bytes each instead
+    # of a list's pointer to an int object (36 bytes)
+    turns: array = field(default_factory=lambda: array("q"))
+    lengths: dict[str, array] = field(default_factory=dict)
+    token_lengths: array = field(default_factory=lambda: array("q"))
     languages: Counter = field(default_factory=Counter)
     duplicates: int = 0
     distinct: Distinct = field(default_factory=Distinct)
@@ -216,7 +219,9 @@ class Stats:
     #: rejection reason (filter or step, first words) -> count, from the rejects file
     rejections: Counter = field(default_factory=Counter)
     _seen: set = field(default_factory=set)
-    _signatures: list = field(default_factory=list)
+    #: each conversation's MinHash values, uint32 after uint32 (256 bytes a
+    #: conversation; a numpy array apiece took 376)
+    _signatures: bytearray = field(default_factory=bytearray)
     _originals: OrderedDict = field(default_factory=OrderedDict)
     _pending: list = field(default_factory=list)
 
@@ -229,7 +234,7 @@ class Stats:
         language = Counter(langs).most_common(1)[0][0] if langs else "unknown"
         self.languages[language] += 1
         for turn in dialogue:
-            self.lengths.setdefault(turn.role, []).append(len(turn.content))
+            self.lengths.setdefault(turn.role, array("q")).append(len(turn.content))
             words = tokens(turn.content)
             self.distinct.add(words)
             self.by_language.setdefault(language, Distinct()).add(words)
@@ -241,12 +246,13 @@ class Stats:
         if key in self._seen:
             self.duplicates += 1
         self._seen.add(key)
-        self._signatures.append(signature(conv))
+        self._signatures += signature(conv).tobytes()
         prov = conv.provenance or {}
         chain = prov.get("chain")
         source = prov.get("source") or {}
-        if source:
-            self.sources.add((source.get("file"), source.get("line"), source.get("id")))
+        if source:  # counted, not kept: 8 bytes of a hash instead of the file name, line and id
+            where = repr((source.get("file"), source.get("line"), source.get("id"))).encode()
+            self.sources.add(int.from_bytes(hashlib.blake2b(where, digest_size=8).digest(), "little"))
         if chain:
             self.augmented += 1
             self.chains[chain_name(chain)] += 1
@@ -284,8 +290,10 @@ class Stats:
     def finish(self) -> "Stats":
         """Figures that need the whole file: the similarity spread, and the
         changed share of variants whose originals were not in it."""
-        if len(self.similarity) != len(self._signatures):
-            self.similarity = highest_similarity(self._signatures)
+        if len(self.similarity) != self.conversations:
+            import numpy as np
+
+            self.similarity = highest_similarity(np.frombuffer(self._signatures, dtype=np.uint32).reshape(-1, NUM_PERM))
         pending, self._pending = self._pending, []
         found = self.source_of(pending) if self.source_of and pending else [None] * len(pending)
         for variant, source in zip(pending, found):

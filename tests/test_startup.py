@@ -152,3 +152,37 @@ def test_with_the_manifest_a_convert_imports_only_the_plugins_it_uses(tmp_path):
               "augment_plugins.restructure", "augment.model.steps", "importlib.metadata")
     assert not [m for m in unused if m in second]
     assert (tmp_path / "out" / "a.jsonl").read_bytes() == first_bytes
+
+
+def test_with_the_manifest_a_run_imports_only_its_steps_plugins_and_not_faker(tmp_path):
+    """``run ... typos`` imports the typos plugin, not the other augmenters;
+    the protector's first names come from the cache folder after the first
+    run, not from importing Faker (~70 ms)."""
+    cwd = tmp_path / "here"
+    cwd.mkdir()
+    env = {"AUGMENT_CACHE": str(tmp_path / "cache")}
+    args = ["run", str(SAMPLES / "tavern.sharegpt.jsonl"), "-o", str(tmp_path / "out" / "t.jsonl"), "-q", "--seed", "1", "--workers", "1", "typos"]
+    first = modules_after(args, env=env, cwd=cwd)
+    assert "faker" in first  # the first run asks Faker for its list, and keeps it
+    first_bytes = (tmp_path / "out" / "t.jsonl").read_bytes()
+    second = modules_after(args, env=env, cwd=cwd)
+    assert "augment_plugins.typos" in second
+    others = ("augment_plugins.synonym", "augment_plugins.backtranslate", "augment_plugins.restructure",
+              "augment_plugins.dialogue_extension", "augment_plugins.quality_filters", "faker")
+    assert not [m for m in others if m in second]
+    assert (tmp_path / "out" / "t.jsonl").read_bytes() == first_bytes
+
+
+def test_the_kept_first_names_are_fakers(tmp_path, monkeypatch):
+    from augment.engine import text_spans
+
+    monkeypatch.setenv("AUGMENT_CACHE", str(tmp_path))
+    text_spans._first_names.cache_clear()
+    try:
+        built = text_spans._first_names()
+        assert (tmp_path / text_spans.FIRST_NAMES_FILE).is_file()
+        text_spans._first_names.cache_clear()
+        read = text_spans._first_names()
+    finally:
+        text_spans._first_names.cache_clear()
+    assert built == read == text_spans._faker_first_names() and "Grace" in read and len(read) > 500

@@ -8,6 +8,8 @@ options may come before or after the steps."""
 from __future__ import annotations
 
 import difflib
+from collections import ChainMap
+from collections.abc import Mapping
 
 import click
 
@@ -84,12 +86,11 @@ class StepGroup(Sectioned, click.Group):
     #: Which registries give the steps: ("augmenters", "filters") for run.
     kinds: tuple[str, ...] = ("augmenters", "filters")
 
-    def _steps(self) -> dict[str, type]:
+    def _steps(self) -> Mapping[str, type]:
+        """The steps by name, a later kind's over an earlier one's; a step's
+        plugin is imported only when its class is asked for."""
         reg = registry()
-        out: dict[str, type] = {}
-        for kind in self.kinds:
-            out.update(getattr(reg, kind))
-        return out
+        return ChainMap(*(getattr(reg, kind) for kind in reversed(self.kinds)))
 
     def list_commands(self, ctx):
         return sorted(self._steps())

@@ -13,6 +13,7 @@ import os
 import tempfile
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable, Iterable
 
 from augment.errors import AugmentError
 
@@ -90,23 +91,33 @@ def dictionary_words() -> frozenset[str]:
     except AugmentError:
         return frozenset()
     stamp = f"{source.resolve()} {(source / 'data.noun').stat().st_size} {len(_ENDINGS)}"
-    cached = cache_folder() / WORDS_FILE
+    return kept_words(WORDS_FILE, stamp, lambda: _read_words(source))
+
+
+def kept_words(name: str, stamp: str, build: Callable[[], Iterable[str]]) -> frozenset[str]:
+    """A word list kept in the cache folder as ``name`` (its first line
+    ``stamp``, then a word a line), so it loads in milliseconds: ``build()``
+    makes it when there is none or its stamp differs. A cache folder that
+    cannot be written only means building it again next time."""
+    cached = cache_folder() / name
     try:
         with open(cached, encoding="utf-8") as fh:
             if fh.readline().rstrip("\n") == stamp:
-                return frozenset(fh.read().split())
+                return frozenset(fh.read().splitlines())
     except OSError:
         pass
-    words = _read_words(source)
+    words = frozenset(build())
+    tmp = None
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".words.", dir=cached.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=cached.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(stamp + "\n" + "\n".join(sorted(words)) + "\n")
+            fh.write(stamp + "\n" + "".join(f"{w}\n" for w in sorted(words)))
         os.replace(tmp, cached)
     except OSError:
-        pass  # a read-only home: read the data files again next time
-    return frozenset(words)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+    return words
 
 
 def is_word(word: str) -> bool | None:

@@ -252,10 +252,32 @@ def _not_a_word(word: str) -> bool:
     return _is_word(base) is False or base in _first_names()
 
 
+FIRST_NAMES_FILE = "first-names.txt"
+
+
 @lru_cache(maxsize=1)
 def _first_names() -> frozenset[str]:
     """Common English first names (Faker's en_US list, about 700; loaded once,
-    the first time a capitalised dictionary word starts a sentence)."""
+    the first time a capitalised dictionary word starts a sentence). Importing
+    Faker takes ~70 ms (it lists every locale it has), so the list is kept in
+    the cache folder, stamped with the size and time of Faker's file."""
+    import importlib.util
+    from pathlib import Path
+
+    from augment.engine.dictionary import kept_words
+
+    spec = importlib.util.find_spec("faker")  # where it is, without importing it
+    if spec is None or not spec.origin:
+        return frozenset()
+    source = Path(spec.origin).parent / "providers" / "person" / "en_US" / "__init__.py"
+    try:
+        st = source.stat()
+    except OSError:  # laid out otherwise: ask Faker itself
+        return _faker_first_names()
+    return kept_words(FIRST_NAMES_FILE, f"{source} {st.st_size} {st.st_mtime_ns}", _faker_first_names)
+
+
+def _faker_first_names() -> frozenset[str]:
     try:
         from faker.providers.person.en_US import Provider
     except ImportError:

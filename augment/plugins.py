@@ -77,6 +77,8 @@ class Table(Mapping):
         self._order: dict[str, None] = {}
         self._owners: dict[str, str] = {}
         self._load: Callable[[str], None] | None = None
+        #: A registry read from a manifest: load in full when a name is missing.
+        self._complete: Callable[[], bool] | None = None
 
     def add(self, name: str, obj: Any) -> None:
         self._objects[name] = obj
@@ -92,7 +94,14 @@ class Table(Mapping):
         for name in [n for n, owner in self._owners.items() if owner == plugin and n not in self._objects]:
             del self._owners[name], self._order[name]
 
+    def become(self, other: "Table") -> None:
+        """Hold what ``other`` holds (a full load's), in place: whoever holds this table sees it."""
+        self._objects, self._order, self._owners = dict(other._objects), dict(other._order), {}
+        self._load = self._complete = None
+
     def __getitem__(self, name: str) -> Any:
+        if name not in self._order and self._complete is not None:
+            self._complete()
         if name not in self._objects and name in self._owners and self._load is not None:
             self._load(self._owners[name])
         return self._objects[name]
@@ -118,10 +127,26 @@ class Registry:
     plugins: list[PluginInfo] = field(default_factory=list)
     _owner: dict[tuple[str, str], str] = field(default_factory=dict)
     _done: set[tuple[str, str]] = field(default_factory=set)
+    _renew: Callable[[], "Registry"] | None = field(default=None, repr=False)
 
     @property
     def failures(self) -> list[PluginInfo]:
         return [p for p in self.plugins if p.error]
+
+    def complete(self) -> bool:
+        """A registry read from a manifest, asked for a name the manifest does
+        not hold, loads every plugin once and looks again (a plugin's code may
+        have changed where the manifest does not look: a package's
+        submodules); the manifest is renewed. True if it did."""
+        if self._renew is None:
+            return False
+        renew, self._renew = self._renew, None
+        full = renew()
+        for kind in KINDS:
+            getattr(self, kind).become(getattr(full, kind))
+        self.plugins[:] = full.plugins
+        self._owner, self._done = full._owner, full._done
+        return True
 
     def format(self, name: str):
         try:
@@ -363,10 +388,19 @@ def registry(fresh: bool = False) -> Registry:
         from augment import plugin_manifest
 
         data = None if fresh else plugin_manifest.read()
-        if data is not None:
-            _cached = from_manifest(data)
+        if data is None:
+            _cached = _load_and_remember()
         else:
-            _cached = load()
-            files = sorted({p.file for p in _cached.plugins if p.file})
-            plugin_manifest.write(manifest_of(_cached), files)
+            _cached = from_manifest(data)
+            _cached._renew = _load_and_remember
+            for kind in KINDS:
+                getattr(_cached, kind)._complete = _cached.complete
     return _cached
+
+
+def _load_and_remember() -> Registry:
+    from augment import plugin_manifest
+
+    loaded = load()
+    plugin_manifest.write(manifest_of(loaded), sorted({p.file for p in loaded.plugins if p.file}))
+    return loaded

@@ -243,3 +243,27 @@ def test_the_cache_folder_keeps_only_the_newest_manifests(tmp_path):
         assert run_cli("filters", env={"PYTHONPATH": str(site), "AUGMENT_CACHE": str(cache)}).returncode == 0
     assert len(list(cache.glob("plugins-*.json"))) == plugin_manifest.KEEP
     assert not list(cache.glob(".*part"))
+
+
+def test_a_name_the_manifest_does_not_know_loads_every_plugin_once_more(tmp_path):
+    """The manifest watches a plugin's own file; a package plugin whose steps
+    live in a submodule can change where it does not look. A step the
+    manifest does not know is looked for again after a full load."""
+    site = tmp_path / "site"
+    package = site / "pkg_shout"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("from .steps import register_augmenters  # noqa: F401\n")
+    (package / "steps.py").write_text(GOOD)
+    install_plugin(site, "augment-pkg-shout", {}, {"pkgshout": "pkg_shout"})
+    env = {"PYTHONPATH": str(site), "AUGMENT_CACHE": str(tmp_path / "cache")}
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"conversations": [{"from": "human", "value": "hi there"}, {"from": "gpt", "value": "hello"}]}) + "\n")
+    out = tmp_path / "out.jsonl"
+    assert run_cli("run", str(src), "-o", str(out), "--no-originals", "shout", env=env).returncode == 0
+    (package / "steps.py").write_text(GOOD.replace('name = "shout"', 'name = "yell"'))  # __init__.py untouched
+    for _ in range(2):  # found after a full load; then the renewed manifest knows it
+        done = run_cli("run", str(src), "-o", str(out), "--no-originals", "yell", env=env)
+        assert done.returncode == 0, done.stderr.decode()
+        assert json.loads(out.read_text())["conversations"][1]["value"] == "HELLO!"
+    missing = run_cli("run", str(src), "-o", str(out), "--no-originals", "shout", env=env)
+    assert missing.returncode == 2 and "no augmenter or filter named 'shout'" in missing.stderr.decode()

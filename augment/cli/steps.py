@@ -8,7 +8,6 @@ options may come before or after the steps."""
 from __future__ import annotations
 
 import difflib
-from collections import ChainMap
 from collections.abc import Mapping
 
 import click
@@ -86,19 +85,25 @@ class StepGroup(Sectioned, click.Group):
     #: Which registries give the steps: ("augmenters", "filters") for run.
     kinds: tuple[str, ...] = ("augmenters", "filters")
 
-    def _steps(self) -> Mapping[str, type]:
-        """The steps by name, a later kind's over an earlier one's; a step's
-        plugin is imported only when its class is asked for."""
+    def _steps(self) -> dict[str, Mapping[str, type]]:
+        """Each step's name and the registry table that holds it (a later
+        kind's over an earlier one's): names only, so a step's plugin is
+        imported when its class is asked for."""
         reg = registry()
-        return ChainMap(*(getattr(reg, kind) for kind in reversed(self.kinds)))
+        out: dict[str, Mapping[str, type]] = {}
+        for kind in self.kinds:
+            table = getattr(reg, kind)
+            out.update(dict.fromkeys(table, table))
+        return out
 
     def list_commands(self, ctx):
         return sorted(self._steps())
 
     def get_command(self, ctx, name):
-        cls = self._steps().get(name)
-        if cls is None:
+        table = self._steps().get(name)
+        if table is None:
             return None
+        cls = table[name]
         return filter_command(cls) if issubclass(cls, Filter) else augmenter_command(cls)
 
     def resolve_command(self, ctx, args):

@@ -355,6 +355,8 @@ def from_manifest(data: dict[str, Any]) -> Registry:
             info.error = f"failed to load: {type(exc).__name__}: {exc}"
         else:
             for kind, hook_name in KINDS.items():
+                if info.error:
+                    break  # as in a full load: a plugin whose hook failed is asked nothing more
                 if any(impl.plugin_name == name for impl in getattr(pm[0].hook, hook_name).get_hookimpls()):
                     _call(pm[0], registry, info, kind, hook_name)
         for kind in KINDS:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+import types
 
 from conftest import install_plugin, read_records, run_cli
 
@@ -267,3 +269,45 @@ def test_a_name_the_manifest_does_not_know_loads_every_plugin_once_more(tmp_path
         assert json.loads(out.read_text())["conversations"][1]["value"] == "HELLO!"
     missing = run_cli("run", str(src), "-o", str(out), "--no-originals", "shout", env=env)
     assert missing.returncode == 2 and "no augmenter or filter named 'shout'" in missing.stderr.decode()
+
+
+HALF_BROKEN = '''
+import augment
+from augment.engine.augmenters import TextAugmenter
+
+
+class Shout(TextAugmenter):
+    name = "shout"
+    summary = "upper-case"
+
+    def augment_text(self, text, rng):
+        return text.upper()
+
+
+class Whisper(Shout):
+    name = "whisper"
+
+
+@augment.hookimpl
+def register_augmenters(register):
+    register(Shout)
+    raise RuntimeError("the rest is missing")
+
+
+@augment.hookimpl
+def register_filters(register):
+    register(Whisper)
+'''
+
+
+def test_a_plugin_whose_hook_fails_registers_the_same_from_the_manifest_as_in_a_full_load(monkeypatch):
+    module = types.ModuleType("half_broken")
+    exec(HALF_BROKEN, module.__dict__)
+    full = plugins.load(extra=[("half", module)])
+    half = next(p for p in full.plugins if p.name == "half")
+    assert "shout" in full.augmenters and "whisper" not in full.filters and "the rest is missing" in half.error
+    lazy = plugins.from_manifest({"plugins": [{**p, "target": "half_broken"} if p["name"] == "half" else p
+                                              for p in plugins.manifest_of(full)]})
+    monkeypatch.setitem(sys.modules, "half_broken", module)  # what the entry point names
+    assert lazy.augmenters["shout"] is full.augmenters["shout"]
+    assert "whisper" not in lazy.filters and list(lazy.filters) == list(full.filters)

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import math
-from array import array
 import re
 import statistics
+from array import array
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -290,7 +290,7 @@ class Stats:
     def finish(self) -> "Stats":
         """Figures that need the whole file: the similarity spread, and the
         changed share of variants whose originals were not in it."""
-        if len(self.similarity) != self.conversations:
+        if len(self.similarity) != len(self._signatures) // (4 * NUM_PERM):
             import numpy as np
 
             self.similarity = highest_similarity(np.frombuffer(self._signatures, dtype=np.uint32).reshape(-1, NUM_PERM))

@@ -74,19 +74,16 @@ def read() -> dict[str, Any] | None:
 
 def write(plugins: list[dict[str, Any]], files: list[str]) -> None:
     """Remember a full load; a cache folder that cannot be written is skipped."""
+    from augment.dataio.streams import AtomicFile
+
     target = path()
     data = {"identity": _identity(), "files": files, "stamps": stamps(files), "plugins": plugins}
-    part = target.with_name(f".{target.name}.{os.getpid()}.part")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        part.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        os.replace(part, target)
+        with AtomicFile(target) as fh:
+            fh.write(json.dumps(data, ensure_ascii=False).encode("utf-8"))
         _prune(target.parent)
     except OSError:
-        try:
-            part.unlink()
-        except OSError:
-            pass
+        pass
 
 
 def _prune(folder: Path) -> None:

@@ -10,7 +10,6 @@ the folder ``AUGMENT_WORDNET`` names; nothing is downloaded.
 from __future__ import annotations
 
 import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
@@ -107,16 +106,13 @@ def kept_words(name: str, stamp: str, build: Callable[[], Iterable[str]]) -> fro
     except OSError:
         pass
     words = frozenset(build())
-    tmp = None
+    from augment.dataio.streams import AtomicFile
+
     try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=cached.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(stamp + "\n" + "".join(f"{w}\n" for w in sorted(words)))
-        os.replace(tmp, cached)
+        with AtomicFile(cached) as fh:
+            fh.write((stamp + "\n" + "".join(f"{w}\n" for w in sorted(words))).encode("utf-8"))
     except OSError:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+        pass
     return words
 
 

@@ -26,9 +26,10 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from augment.plugins import ALLOW_ENV
+
 #: Bumped when the manifest's layout or the registry's loading rules change.
 VERSION = 1
-ALLOW_ENV = "AUGMENT_PLUGINS"
 #: Manifests kept in the cache folder (one per interpreter and ``sys.path``:
 #: ``python -m`` and ``python -c`` put the working folder there); the oldest go.
 KEEP = 8

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from augment.engine.dictionary import cache_folder
 from augment.errors import AugmentError, VariantRejected
 from augment.model.endpoints import without_credentials
 
@@ -154,8 +155,7 @@ class Answer:
 
 
 def cache_root() -> Path:
-    base = os.environ.get("AUGMENT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "augment")
-    return Path(base) / "llm"
+    return cache_folder() / "llm"
 
 
 def scrub(text: str) -> str:

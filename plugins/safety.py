@@ -62,7 +62,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Iterable
 
 import ahocorasick
@@ -474,13 +474,22 @@ def read_through_all(texts: list[str]) -> str:
     return "\n".join(_read_through(t) for t in texts)
 
 
+@lru_cache(maxsize=None)
+def _in_a_row(words: tuple[str, ...]) -> re.Pattern[str]:
+    """An entry's words one after the other in the tokens (spaced words:
+    " make ", " love "): where the lexicon's pattern matches the entry, its
+    words stand so, as every run of spaces or hyphens between them is a run
+    of spaces there."""
+    return re.compile(" +".join(re.escape(word.strip()) for word in words).join((" ", " ")))
+
+
 def maybe_sexual(text: str) -> bool:
     """False only when ``text`` (texts read through, one per line; not
     masked) holds no sexual term: then no part of the record is
     ``sexual_signal``. True may be wrong (a phrase across two lines)."""
     tokens = " " + text.encode("ascii", "replace").translate(_TOKEN_BYTES).decode("ascii") + " "
     for _, trigger in TRIGGERS.iter(tokens):
-        if any(all(word in tokens for word in words) for words in ENTRIES[trigger]):
+        if any(all(word in tokens for word in words) and (len(words) == 1 or _in_a_row(words).search(tokens)) for words in ENTRIES[trigger]):
             if SEXUAL.patterns[0].search(text):
                 return True
             break  # no English term anywhere

@@ -290,6 +290,24 @@ def test_the_first_pass_never_misses_what_the_gate_finds(pieces):
         assert gate.maybe_sexual(gate.read_through_all([t for _, t in parts]))
 
 
+def test_the_first_pass_finds_a_phrase_whatever_stands_between_its_words():
+    """Every run of spaces or hyphens the gate allows between a phrase's
+    words (no-break spaces, new lines, markup read through) still makes the
+    first pass look closer."""
+    phrases = sorted(term for term in gate.SEXUAL_EN if " " in term)
+    assert len(phrases) >= 10
+    found = 0
+    for term in phrases:
+        for between in ["  ", "-", " - ", "--", "\u00a0", "\u2003", "\n", "\t", " <i></i> ", "&nbsp;"]:
+            text = f"They {between.join(term.split(' ')).upper()} tonight."
+            if gate.sexual_signal(gate._prepare(text)):
+                found += 1
+                assert gate.maybe_sexual(gate.read_through_all([NEUTRAL, text])), text
+        assert not gate.maybe_sexual(gate.read_through_all([f"They {term.replace(' ', ' and then ')} tonight."])) or \
+            gate.sexual_signal(gate._prepare(term.replace(" ", " and then "))), term
+    assert found >= 8 * len(phrases)  # the gate itself finds nearly all of them
+
+
 def test_the_first_pass_reads_through_what_hides_a_term():
     for text in ["a <b>sex</b> scene", "&#115;ex", "se\u200bx", "\uff33\uff25\uff38", "sexé", "his\u00a0cock", "做爱"]:
         assert gate.sexual_signal(gate._prepare(text)), text

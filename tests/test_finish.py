@@ -106,3 +106,57 @@ def test_a_filter_that_remembers_stays_in_the_main_process(tmp_path):
     # the safety gate (first, stateless) passes all; every-other keeps the 1st, 3rd, ... record
     firsts = [json.loads(line)["conversations"][0]["value"] for line in src.read_text().splitlines()]
     assert kept["1"] == firsts[::2]
+
+
+def _convert_in_process(source, out, pack):
+    """``augment convert SOURCE --repair --to alpaca -o OUT --on-error skip``
+    run here, with or without the blocks of plainly written records; the
+    summary's counts and every written file."""
+    from augment.dataio.reading import Source
+    from augment.engine.plan import prepare, write_beside
+    from augment.plugins import registry
+    from augment.spec import RunSpec
+
+    spec = RunSpec(Source(str(source)), str(out), "alpaca", greeting="fold-into-system", on_error="skip", command=("convert",))
+    run = prepare(spec, registry())
+    run.job.pack = pack
+    summary = run.execute()
+    write_beside(spec, run, registry())
+    files = {p.name: p.read_bytes() for p in sorted(out.parent.iterdir())}
+    return summary.state(), files, run
+
+
+def test_plainly_written_records_come_back_in_blocks_that_count_and_write_the_same(tmp_path):
+    """Runs of records with nothing to count but their bytes travel as one
+    block; between them, a record repaired, one with a reading note, one
+    unreadable, one the gate rejects, one alpaca cannot hold. The counts,
+    the output (JSON Lines and a .json array), the rejects, the
+    dataset_info.json entry and the card are those of records one by one."""
+    plain = [{"conversations": [{"from": "human", "value": f"Where is the lantern {i}?"}, {"from": "gpt", "value": f"*points* On hook {i}."}]}
+             for i in range(150)]
+    odd = {
+        20: '{"conversations": [{"from": "gpt", "value": "Welcome."}, {"from": "human", "value": "Hi."}, {"from": "gpt", "value": "Sit."}]}',
+        21: "not json",
+        40: '{"conversations": [{"from": "human", "value": "Hi."}, {"from": "function_call", "value": "{}"}]}',
+        90: json.dumps({"conversations": [{"from": "human", "value": "She is 12 years old."}, {"from": "gpt", "value": "They had sex."}]}),
+    }
+    lines = [odd.get(i, json.dumps(r)) for i, r in enumerate(plain)]
+    for suffix in ("jsonl", "json"):
+        source = tmp_path / f"in-{suffix}.jsonl"
+        source.write_text("\n".join(lines) + "\n")
+        runs = {}
+        for pack in (True, False):
+            out = tmp_path / f"{suffix}-{pack}" / "data" / f"out.{suffix}"  # the card is titled by the folder
+            out.parent.mkdir(parents=True)
+            runs[pack] = _convert_in_process(source, out, pack)
+        (packed, packed_files, run), (one_by_one, files, _) = runs[True], runs[False]
+        assert packed == one_by_one
+        assert packed_files == files and set(files) == {f"out.{suffix}", f"out.{suffix}.rejects.jsonl", "dataset_info.json", "README.md"}
+        assert packed["read"] == 150 and packed["written"] == 147 and packed["rejected"] == 3 and packed["repaired"] == 1
+        # the blocks were there: the batches came back as blocks and single records
+        from augment.engine.finish import Plain
+        from augment.engine.records import Result
+        from augment.engine.workers import batched
+
+        kinds = [type(item) for batch in batched(enumerate(run.reader.read()), 64) for item in run.job(batch)]
+        assert kinds.count(Plain) >= 3 and kinds.count(Result) == 4

@@ -159,10 +159,16 @@ def from_dataset_info(formats: dict[str, Format], file: str, dataset: str) -> Fo
     return format_named(formats, formatting).from_dataset_info(entry)
 
 
-def detect(formats: Iterable[Format], record: Any) -> Format:
-    """The format of one JSON record, by its fields."""
-    # formats of whole files (scripts, chat exports, cards) are chosen by file, never per record
-    formats = [f for f in formats if not f.suffixes and type(f).read is Format.read]
+def record_formats(formats: Iterable[Format]) -> list[Format]:
+    """The formats a single JSON record may be in: formats of whole files
+    (scripts, chat exports, cards) are chosen by file, never per record."""
+    return [f for f in formats if not f.suffixes and type(f).read is Format.read]
+
+
+def detect(formats: Iterable[Format], record: Any, *, chosen: bool = False) -> Format:
+    """The format of one JSON record, by its fields (``chosen``: ``formats``
+    is already ``record_formats``'s list)."""
+    formats = formats if chosen else record_formats(formats)
     for fmt in formats:
         if fmt.detect(record):
             return fmt

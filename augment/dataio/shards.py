@@ -61,7 +61,7 @@ class ShardedOutput:
     """Records into numbered shards of ``per_shard`` records; the same
     interface as :class:`~augment.dataio.streams.AtomicFile` (``file``,
     ``commit``, ``abort``) and :class:`~augment.dataio.streams.RecordWriter`
-    (``write``, ``write_encoded``, ``count``, ``close``).
+    (``write``, ``write_encoded``, ``write_many``, ``count``, ``close``).
 
     ``staging`` is the hidden folder the shards are written in (None: a new
     temporary one); ``resume`` a checkpoint (``shard``, ``offset``, ``count``)
@@ -120,6 +120,10 @@ class ShardedOutput:
         self.file.write(data)
         self.file.write(b"\n")
         self.count += 1
+
+    def write_many(self, data: list[bytes]) -> None:
+        for one in data:
+            self.write_encoded(one)
 
     def close(self) -> None:
         if self.file is not None:

@@ -349,6 +349,16 @@ class RecordWriter:
             self.file.write(b"\n")
         self.count += 1
 
+    def write_many(self, data: list[bytes]) -> None:
+        """Write records already encoded, in order (as ``write_encoded`` each)."""
+        if self.array or not data:
+            for one in data:
+                self.write_encoded(one)
+            return
+        self.file.write(b"\n".join(data))
+        self.file.write(b"\n")
+        self.count += len(data)
+
     def close(self) -> None:
         if self.array:
             self.file.write(b"[]\n" if self.count == 0 else b"\n]\n")

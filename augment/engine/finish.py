@@ -4,7 +4,9 @@ the next (``Filter.stateless``, the first ones of the run's list), and the
 encoding into the output format, down to the JSON bytes to write.
 
 The main process then only counts and writes, in input order, so the bytes
-are the same as when all of it ran there. A filter that remembers earlier
+are the same as when all of it ran there. Records that leave nothing to
+count but their bytes travel back together (:class:`Plain`): one block to
+send, count and write instead of an object each. A filter that remembers earlier
 records (duplicates, caps per source) and every filter after it stay in the
 main process, and so does the encoding when any of them is left.
 """
@@ -61,6 +63,60 @@ class Output:
 
     def __reduce__(self) -> tuple:
         return (Output, (self.original, self.conversation, self.changes, self.rejected, self.rejected_output, self.written, self.error))
+
+
+class Plain:
+    """Records of a batch, one after another, that were read, kept, passed
+    the filters run beside the steps and encoded, with nothing else to count:
+    no repair, reading note, dropped variant, change or problem. The main
+    process counts them together and writes their bytes in one go."""
+
+    __slots__ = ("ordinal", "records", "format", "data", "seen", "invalid")
+
+    def __init__(self, ordinal: int, format: str) -> None:
+        #: The last record's ordinal.
+        self.ordinal = ordinal
+        self.records = 0
+        #: The name of the format they are written in.
+        self.format = format
+        #: The encoded conversations, in order (a record may have several: its variants).
+        self.data: list[bytes] = []
+        #: (columns, kind, function calls) of the written conversations, each once, in first-seen order.
+        self.seen: list[tuple[tuple[str, ...], str, bool]] = []
+        #: Written conversations that break the trainers' rules.
+        self.invalid = 0
+
+    def add(self, result: Result, written: list[Written]) -> None:
+        self.ordinal = result.ordinal
+        self.records += 1
+        for w in written:
+            self.data.append(w.data)
+            key = (w.columns, w.kind, w.function_calls)
+            if key not in self.seen:
+                self.seen.append(key)
+            self.invalid += w.invalid
+
+    def __reduce__(self) -> tuple:
+        return (_plain, (self.ordinal, self.records, self.format, self.data, self.seen, self.invalid))
+
+
+def _plain(ordinal: int, records: int, format: str, data: list[bytes], seen: list, invalid: int) -> Plain:
+    out = Plain(ordinal, format)
+    out.records, out.data, out.seen, out.invalid = records, data, seen, invalid
+    return out
+
+
+def plainly_written(result: Result) -> list[Written] | None:
+    """The encoded conversations of ``result`` when that is all there is to
+    it (see :class:`Plain`); None otherwise."""
+    if result.fates or result.repairs or result.problems or result.notes or not result.outputs:
+        return None
+    written = []
+    for output in result.outputs:
+        if output.written is None or output.changes or output.rejected is not None or output.error is not None:
+            return None
+        written.append(output.written)
+    return written
 
 
 def encode_for_output(conv: Conversation, target: Format, persona: Persona | None, *, expand: bool, user_name: str, safety_off: bool) -> tuple[Conversation, dict[str, Any]]:
@@ -124,6 +180,23 @@ class Finish:
             result.notes = list(result.source.notes) if result.source is not None else []
             result.fates = [f for f in result.fates if not isinstance(f, Kept)]
             result.source = result.persona = result.value = result.text = None
+
+    def pack(self, results: list[Result]) -> list[Result | Plain]:
+        """``results`` with each run of plainly written ones made one :class:`Plain`."""
+        out: list[Result | Plain] = []
+        block: Plain | None = None
+        for result in results:
+            written = plainly_written(result) if self.encode else None
+            if written is None:
+                out.append(result)
+                block = None
+                continue
+            name = (self.target or result.format).name  # type: ignore[union-attr]  (written: it has a target)
+            if block is None or block.format != name:
+                block = Plain(result.ordinal, name)
+                out.append(block)
+            block.add(result, written)
+        return out
 
     def _one(self, result: Result, fate: Kept, target: Format) -> Output:
         conv = fate.conversation

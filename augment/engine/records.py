@@ -15,12 +15,12 @@ from typing import Any, Iterable, Iterator
 from augment.conversation import SYSTEM, Conversation, Location
 from augment.corpus.personas import Persona, link
 from augment.dataio.formats import Format
-from augment.dataio.reading import detect
+from augment.dataio.reading import detect, record_formats
 from augment.dataio.streams import Raw
 from augment.dataio.validation import problems, repair
 from augment.engine.chain import Engine
 from augment.engine.fate import Dropped, Failed, Fate, Kept
-from augment.engine.finish import Finish, Output
+from augment.engine.finish import Finish, Output, Plain
 from augment.errors import AugmentError, RecordError
 
 
@@ -75,8 +75,13 @@ class RecordJob:
     personas: dict[str, Persona] = field(default_factory=dict)
     #: Filters and encoding done here rather than in the main process (set by the run).
     finish: Finish | None = None
+    #: Hand plainly written records back in blocks (:class:`~augment.engine.finish.Plain`).
+    pack: bool = True
 
-    def __call__(self, batch: list[tuple[int, Raw]]) -> list[Result]:
+    def __post_init__(self) -> None:
+        self._per_record = record_formats(self.formats)  # the formats to tell a record's by, chosen once
+
+    def __call__(self, batch: list[tuple[int, Raw]]) -> list[Result | Plain]:
         results: list[Result] = []
         decoded: list[Result] = []
         for ordinal, raw in batch:
@@ -100,6 +105,8 @@ class RecordJob:
         if self.finish is not None:
             for result in decoded:
                 self.finish(result)
+            if self.pack:
+                return self.finish.pack(results)
         return results
 
     def decoded(self, raws: Iterable[Raw]) -> Iterator[tuple[Conversation, Persona | None]]:
@@ -116,7 +123,7 @@ class RecordJob:
             result.fates.append(Failed(raw.error))
             return False
         try:
-            fmt = raw.format or detect(self.formats, raw.value)
+            fmt = raw.format or detect(self._per_record, raw.value, chosen=True)
             conv = fmt.decode(raw.value)
         except RecordError as exc:
             result.fates.append(Failed(str(exc)))

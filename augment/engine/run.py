@@ -25,7 +25,7 @@ from augment.dataio.reading import Reader
 from augment.dataio.shards import ShardedOutput
 from augment.dataio.streams import STDIO, AtomicFile, RecordWriter, is_array_path
 from augment.engine.filters import Filter, FilterContext
-from augment.engine.finish import Finish, Output, as_written, encode_for_output, encoded_or_none, run_filters
+from augment.engine.finish import Finish, Output, Plain, as_written, encode_for_output, encoded_or_none, run_filters
 from augment.engine.records import RecordJob, Result
 from augment.engine.resume import Journal, partial_path
 from augment.engine.summary import Summary, reason_kind
@@ -153,7 +153,10 @@ class Run:
         return left if self.job.finish is not None else self.filters
 
     # -- one record ---------------------------------------------------------------
-    def _account(self, result: Result, writer: RecordWriter | None) -> None:
+    def _account(self, result: Result | Plain, writer: RecordWriter | None) -> None:
+        if type(result) is Plain:
+            self._account_plain(result, writer)
+            return
         summary = self.summary
         summary.read += 1
         failures = result.failures
@@ -189,6 +192,20 @@ class Run:
                 unwritable += 1  # rejected with the reason already
         if not written and not failures and not unwritable:
             summary.rejected += 1  # the filters dropped every output
+
+    def _account_plain(self, block: Plain, writer: RecordWriter | None) -> None:
+        """Count and write a block of plainly written records (as ``_account``
+        and ``_write`` would, one by one)."""
+        summary = self.summary
+        summary.read += block.records
+        if summary.output_format is None:
+            summary.output_format = block.format
+        summary.invalid_for_trainers += block.invalid
+        if writer is not None:
+            writer.write_many(block.data)
+            summary.written += len(block.data)
+            for columns, kind, function_calls in block.seen:
+                summary.saw_record(columns, kind, function_calls)
 
     def _filtered(self, result: Result, count: bool = True) -> list[tuple[Conversation, bool]]:
         """The kept conversations the filters let through (changed as they
@@ -286,6 +303,8 @@ class Run:
         raws = ((o, r) for o, r in enumerate(self.reader.read()) if o < done)
         for batch in self._executor.map(self.job, batched(raws, self.batch_size)):
             for result in batch:
+                if type(result) is Plain:
+                    continue  # nothing a filter left here must see (Plain comes only when no filter is left here)
                 if result.outputs is not None:
                     self._finished(result, count=False)
                 else:

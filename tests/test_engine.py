@@ -178,3 +178,52 @@ def test_step_help_without_input():
     assert done.returncode == 0
     text = done.stdout.decode()
     assert "--rate FLOAT" in text and "--variants" in text and "--roles TEXT" in text and "[default: user]" in text
+
+
+# -- copies -----------------------------------------------------------------------------
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+from augment.conversation import Preference  # noqa: E402
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(extra=st.dictionaries(st.text(max_size=6), _JSON, max_size=4), provenance=st.none() | st.dictionaries(st.text(max_size=6), _JSON, max_size=3),
+       turn_extra=st.dictionaries(st.text(max_size=6), _JSON, max_size=3), tools=st.none() | st.text(max_size=10) | st.lists(_JSON, max_size=3),
+       preference=st.booleans(), label=st.none() | st.booleans())
+def test_a_copy_equals_a_deep_copy_and_shares_nothing_but_its_location(extra, provenance, turn_extra, tools, preference, label):
+    import copy
+
+    conv = Conversation(
+        turns=[Turn(SYSTEM, "Be Mira."), Turn(USER, "Hi", "Ann", turn_extra), Turn(ASSISTANT, "Hello.")],
+        tools=tools, extra=extra, label=label, provenance=provenance, location=Location("in.jsonl", 3), notes=["a note"],
+        preference=Preference(Turn(ASSISTANT, "Yes.", extra={"k": [1]}), Turn(ASSISTANT, "No.")) if preference else None,
+    )
+    conv.added_by_a_plugin = {"n": [1, 2]}  # an attribute no field names is copied deeply too
+    clone = conv.copy()
+    assert clone == copy.deepcopy(conv) and clone.notes == conv.notes and clone.added_by_a_plugin == conv.added_by_a_plugin
+    assert clone.location is conv.location
+    # nothing else is shared: changing every container of the copy leaves the original as it was
+    before = copy.deepcopy(conv)
+
+    def scribble(value):
+        if isinstance(value, dict):
+            for item in list(value.values()):
+                scribble(item)
+            value["scribbled"] = True
+        elif isinstance(value, list):
+            for item in value:
+                scribble(item)
+            value.append("scribbled")
+
+    for turn in clone.turns + ([clone.preference.chosen, clone.preference.rejected] if clone.preference else []):
+        scribble(turn.extra)
+        turn.content += "!"
+    for value in (clone.extra, clone.provenance, clone.tools, clone.notes, clone.turns, clone.added_by_a_plugin):
+        scribble(value)
+    assert conv == before and conv.notes == before.notes and conv.added_by_a_plugin == before.added_by_a_plugin

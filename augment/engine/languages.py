@@ -38,6 +38,8 @@ _NOISE = LazyPattern(r"\{\{[^{}]*\}\}|<USER>|<BOT>|https?://\S+|\S+@\S+|```.*?(?
 # Han, kana and hangul carry a word or a syllable each, and their scripts are
 # told apart easily: a few of them are worth as much as a Latin word.
 _CJK = LazyPattern(r"[\u1100-\u11ff\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+#: What ``_letters`` counts: a letter, or a CJK character (some are not letters).
+_LETTER_OR_CJK = LazyPattern(r"[^\W\d_]|[\u1100-\u11ff\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _KANA = LazyPattern(r"[\u3040-\u30ff]")
 _HANGUL = LazyPattern(r"[\u1100-\u11ff\uac00-\ud7af]")
 #: Any letter of a script other than Latin.
@@ -125,6 +127,18 @@ def _letters(text: str) -> int:
     return len(_LETTERS.findall(text)) + 3 * len(_CJK.findall(text))
 
 
+def _has_letters(text: str, n: int) -> bool:
+    """``_letters(text) >= n``, counted only as far as it takes (a long turn
+    is known to be long after its first words)."""
+    count = 0
+    for match in _LETTER_OR_CJK.finditer(text):
+        ch = match.group()
+        count += 1 if ch.isascii() else bool(_LETTERS.match(ch)) + 3 * bool(_CJK.match(ch))
+        if count >= n:
+            return True
+    return False
+
+
 def english_evidence(text: str) -> bool | None:
     """True when ``text`` reads as English by its words: at least 80% of its
     words are English words (WordNet's, with inflections, or function words),
@@ -140,13 +154,15 @@ def english_evidence(text: str) -> bool | None:
     plain = [w for i, w in enumerate(words) if i == 0 or not w[0].isupper()]
     if not plain:
         return False
-    english = sum(w.lower().replace("’", "'").partition("'")[0] in ENGLISH_FUNCTION_WORDS for w in plain)
-    foreign = sum(w.lower() in FOREIGN_FUNCTION_WORDS for w in plain)
-    known = 0
+    english = foreign = known = 0
     for w in plain:
-        low = w.lower().replace("’", "'")
+        lowered = w.lower()
+        foreign += lowered in FOREIGN_FUNCTION_WORDS
+        low = lowered.replace("’", "'")
         base, _, ending = low.partition("'")
-        if low in ENGLISH_FUNCTION_WORDS or base in ENGLISH_FUNCTION_WORDS or ending == "t":
+        function_word = base in ENGLISH_FUNCTION_WORDS
+        english += function_word
+        if function_word or low in ENGLISH_FUNCTION_WORDS or ending == "t":
             known += 1  # "you're", "I'm", "can't", "shouldn't"
             continue
         found = is_word(base)
@@ -166,7 +182,7 @@ def detect(text: str) -> str | None:
 
 def _detect_text(text: str) -> str | None:
     text = _NOISE.sub(" ", text)
-    if _letters(text) < 3:
+    if not _has_letters(text, 3):
         return None
     script = dominant_script(text)
     if script == CJK:
@@ -217,7 +233,7 @@ def turn_languages(conv: Conversation) -> list[str | None]:
     overall = _detect_text(dialogue) if dialogue.strip() else None
     out: list[str | None] = []
     for turn in conv.turns:
-        if _letters(turn.content) >= LONG_TURN or dominant_script(_NOISE.sub(" ", turn.content)) == CJK:
+        if _has_letters(turn.content, LONG_TURN) or dominant_script(_NOISE.sub(" ", turn.content)) == CJK:
             out.append(detect(turn.content) or overall)
         else:
             out.append(overall if turn.role != SYSTEM else detect(turn.content) or overall)

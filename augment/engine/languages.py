@@ -127,9 +127,14 @@ def _letters(text: str) -> int:
     return len(_LETTERS.findall(text)) + 3 * len(_CJK.findall(text))
 
 
+_NOT_ASCII_LETTERS = bytes(b for b in range(128) if not chr(b).isalpha())
+
+
 def _has_letters(text: str, n: int) -> bool:
     """``_letters(text) >= n``, counted only as far as it takes (a long turn
     is known to be long after its first words)."""
+    if text.isascii():  # its letters are A-Z and a-z, none of them CJK
+        return len(text.encode("ascii").translate(None, _NOT_ASCII_LETTERS)) >= n
     count = 0
     for match in _LETTER_OR_CJK.finditer(text):
         ch = match.group()

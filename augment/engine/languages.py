@@ -144,6 +144,27 @@ def _has_letters(text: str, n: int) -> bool:
     return False
 
 
+@lru_cache(maxsize=1 << 15)  # a corpus's words recur: each is looked at once
+def _word_evidence(word: str) -> tuple[bool, bool, int | None]:
+    """What ``word`` adds to ``english_evidence``: whether it is an English
+    function word, a function word of another language, and a known English
+    word (1 or 0; None: no word list)."""
+    lowered = word.lower()
+    low = lowered.replace("’", "'")
+    base, _, ending = low.partition("'")
+    function_word = base in ENGLISH_FUNCTION_WORDS
+    if function_word or low in ENGLISH_FUNCTION_WORDS or ending == "t":
+        found: int | None = 1  # "you're", "I'm", "can't", "shouldn't"
+    else:
+        try:
+            from augment.engine.dictionary import is_word
+        except ImportError:
+            return function_word, False, None
+        known = is_word(base)
+        found = None if known is None else int(known)
+    return function_word, lowered in FOREIGN_FUNCTION_WORDS, found
+
+
 def english_evidence(text: str) -> bool | None:
     """True when ``text`` reads as English by its words: at least 80% of its
     words are English words (WordNet's, with inflections, or function words),
@@ -151,28 +172,17 @@ def english_evidence(text: str) -> bool | None:
     most), and it holds no more function words of another language than of
     English. Capitalised words after the first are left out (names, and
     openers of later sentences). None: no word list (WordNet missing)."""
-    try:
-        from augment.engine.dictionary import is_word
-    except ImportError:
-        return None
     words = _WORD.findall(text)
     plain = [w for i, w in enumerate(words) if i == 0 or not w[0].isupper()]
     if not plain:
         return False
     english = foreign = known = 0
     for w in plain:
-        lowered = w.lower()
-        foreign += lowered in FOREIGN_FUNCTION_WORDS
-        low = lowered.replace("’", "'")
-        base, _, ending = low.partition("'")
-        function_word = base in ENGLISH_FUNCTION_WORDS
-        english += function_word
-        if function_word or low in ENGLISH_FUNCTION_WORDS or ending == "t":
-            known += 1  # "you're", "I'm", "can't", "shouldn't"
-            continue
-        found = is_word(base)
+        function_word, foreign_word, found = _word_evidence(w)
         if found is None:
             return None
+        english += function_word
+        foreign += foreign_word
         known += found
     if foreign > english:
         return False

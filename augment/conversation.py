@@ -50,6 +50,14 @@ class Turn:
         if self.role not in ROLES:
             raise ValueError(f"unknown role {self.role!r}")
 
+    def copy(self) -> "Turn":
+        """A deep copy to change freely."""
+        clone = copy.copy(self)
+        for name, value in vars(self).items():
+            if type(value) not in _ATOMIC:
+                setattr(clone, name, _tree_copy(value))
+        return clone
+
 
 #: What ``copy.deepcopy`` gives back as it is.
 _ATOMIC = frozenset({str, int, float, bool, type(None), bytes})
@@ -68,14 +76,6 @@ def _tree_copy(value: Any) -> Any:
     if kind is list:
         return [_tree_copy(item) for item in value]
     return copy.deepcopy(value)
-
-
-def _copy_turn(turn: Turn) -> Turn:
-    clone = copy.copy(turn)
-    for name, value in vars(turn).items():
-        if type(value) not in _ATOMIC:
-            setattr(clone, name, _tree_copy(value))
-    return clone
 
 
 @dataclass
@@ -124,10 +124,10 @@ class Conversation:
             if name == "location" or type(value) in _ATOMIC:
                 continue
             if name == "turns":
-                clone.turns = [_copy_turn(turn) for turn in value]
+                clone.turns = [turn.copy() for turn in value]
             elif name == "preference":
                 clone.preference = copy.copy(value)
-                clone.preference.chosen, clone.preference.rejected = _copy_turn(value.chosen), _copy_turn(value.rejected)
+                clone.preference.chosen, clone.preference.rejected = value.chosen.copy(), value.rejected.copy()
             else:
                 setattr(clone, name, _tree_copy(value))
         return clone

@@ -16,7 +16,6 @@ step's options and the variant taken.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import random
 from dataclasses import dataclass, field
@@ -257,7 +256,7 @@ def _check(before: Conversation, after: Conversation, ctx: StepContext, rewrites
             return f"changed turn {i + 1}, which this step may not touch", []
         lost = ctx.protector.missing(old.content, new.content, rewrites)
         if lost:
-            after.turns[i + shift] = copy.deepcopy(old)
+            after.turns[i + shift] = old.copy()
             restored.append((i + shift, _quote(lost[0])))
     return None, restored
 

@@ -38,7 +38,7 @@ _NOISE = LazyPattern(r"\{\{[^{}]*\}\}|<USER>|<BOT>|https?://\S+|\S+@\S+|```.*?(?
 # Han, kana and hangul carry a word or a syllable each, and their scripts are
 # told apart easily: a few of them are worth as much as a Latin word.
 _CJK = LazyPattern(r"[\u1100-\u11ff\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-#: What ``_letters`` counts: a letter, or a CJK character (some are not letters).
+#: What ``_has_letters`` counts: a letter, or a CJK character (some are not letters).
 _LETTER_OR_CJK = LazyPattern(r"[^\W\d_]|[\u1100-\u11ff\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _KANA = LazyPattern(r"[\u3040-\u30ff]")
 _HANGUL = LazyPattern(r"[\u1100-\u11ff\uac00-\ud7af]")
@@ -122,17 +122,14 @@ def _cjk_language(text: str) -> str:
     return "zh"
 
 
-def _letters(text: str) -> int:
-    """How much there is to judge: letters, with CJK characters counting four."""
-    return len(_LETTERS.findall(text)) + 3 * len(_CJK.findall(text))
-
-
 _NOT_ASCII_LETTERS = bytes(b for b in range(128) if not chr(b).isalpha())
 
 
 def _has_letters(text: str, n: int) -> bool:
-    """``_letters(text) >= n``, counted only as far as it takes (a long turn
-    is known to be long after its first words)."""
+    """Whether ``text`` has ``n`` of what there is to judge: letters, with
+    CJK characters counting four (the few that are no letters, three).
+    Counted only as far as it takes: a long turn is known to be long after
+    its first words."""
     if text.isascii():  # its letters are A-Z and a-z, none of them CJK
         return len(text.encode("ascii").translate(None, _NOT_ASCII_LETTERS)) >= n
     count = 0

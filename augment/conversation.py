@@ -52,10 +52,8 @@ class Turn:
 
     def copy(self) -> "Turn":
         """A deep copy to change freely."""
-        clone = copy.copy(self)
-        for name, value in vars(self).items():
-            if type(value) not in _ATOMIC:
-                setattr(clone, name, _tree_copy(value))
+        clone = object.__new__(type(self))  # copy.copy's result, without its dispatch
+        clone.__dict__.update({name: value if type(value) in _ATOMIC else _tree_copy(value) for name, value in vars(self).items()})
         return clone
 
 

@@ -307,6 +307,14 @@ def test_a_turn_is_judged_long_by_counting_only_as_far_as_it_takes(text, n):
     assert _has_letters(text * 20, 40) == (_letters(text * 20) >= 40)
 
 
+@given(text=_SCRIPTS | st.text(max_size=60))
+def test_latin_letters_are_counted_only_until_they_hold_half(text):
+    from augment.engine.languages import _LD_HIGH, _LD_LATIN, _latin_holds_half
+
+    for sample in (text, text * 7, "a" + text, text + "\u4e00\u4e00\u4e00"):
+        assert _latin_holds_half(sample) == (2 * len(_LD_LATIN.findall(sample)) >= len(_LD_HIGH.findall(sample))), sample
+
+
 def test_each_kind_of_character_counts_as_in_the_full_count():
     from augment.engine.languages import _has_letters
 

@@ -235,7 +235,15 @@ def _langdetect_finds_ngrams(text: str) -> bool:
     if _LD_COMBINING.search(text):
         return False
     text = text[:10000]
-    return bool(_LD_LOWER.search(text)) and 2 * len(_LD_LATIN.findall(text)) >= len(_LD_HIGH.findall(text))
+    return bool(_LD_LOWER.search(text)) and _latin_holds_half(text)
+
+
+def _latin_holds_half(text: str) -> bool:
+    """``2 * len(_LD_LATIN.findall(text)) >= len(_LD_HIGH.findall(text))``:
+    the others are few or none, and the Latin letters are counted only as far
+    as it takes."""
+    high = len(_LD_HIGH.findall(text))
+    return not high or any(2 * n >= high for n, _ in enumerate(_LD_LATIN.finditer(text), 1))
 
 
 def turn_languages(conv: Conversation) -> list[str | None]:

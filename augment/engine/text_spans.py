@@ -180,7 +180,7 @@ def _is_capitalised(word: str) -> bool:
 def _at_start(text: str, line_start: int, pos: int) -> bool:
     """Whether a word at ``pos`` starts a sentence, a line or a list item."""
     before = text[line_start:pos].rstrip()
-    if not before or _LIST_MARK.fullmatch(before + " ") or re.fullmatch(r"[#>\s]+", before):
+    if not before or _LIST_MARK.fullmatch(before + " ") or _QUOTE_OR_HEADING_MARKS.fullmatch(before):
         return True
     if _ABBREVIATIONS.search(before):
         return False
@@ -198,6 +198,11 @@ def _is_word(word: str) -> bool | None:
 
 
 _CAPITAL = LazyPattern(r"[A-ZÀ-ÖØ-Þ]")
+_APOSTROPHE = LazyPattern(r"['’]")
+_QUOTE_OR_HEADING_MARKS = LazyPattern(r"[#>\s]+")
+_HASHES = LazyPattern(r"#+")
+#: What may follow words alone on their line: a colon, a full stop, a dash and more.
+_AFTER_A_HEADING = LazyPattern(r"\s*(?:[:：.,;!]|\s[-–—]\s.*|[:：]\s.*)?\s*")
 _TOKENS = LazyPattern(r"[^\W\d_]+")
 
 
@@ -229,7 +234,7 @@ def _name_spans(text: str) -> list[tuple[int, int, str]]:
             if len(run) > 1 or run[0].group(0).lower() not in CLOSED_WORDS:
                 out.append((run[0].start(), run[-1].end(), "name"))  # "- Will Harrow", "Chapter One:", a heading
             continue
-        while run and (run[0].group(0) in _NOT_NAMES or re.split(r"['’]", run[0].group(0))[0].lower() in CLOSED_WORDS):
+        while run and (run[0].group(0) in _NOT_NAMES or _APOSTROPHE.split(run[0].group(0), 1)[0].lower() in CLOSED_WORDS):
             run = run[1:]  # "Then Mira ...", "Since Captain Vell ..."
         if not run:
             continue
@@ -246,7 +251,7 @@ def _not_a_word(word: str) -> bool:
     dictionary word, or is a common first name ("Harry", "Rose", "Grace")."""
     if len(word) > 1 and word.isupper():
         return True  # NASA, API, "STOP"
-    base = re.split(r"['’]", word)[0]
+    base = _APOSTROPHE.split(word, 1)[0]
     if base.lower() in CLOSED_WORDS:
         return False
     return _is_word(base) is False or base in _first_names()
@@ -289,8 +294,8 @@ def _alone_on_line(text: str, line_start: int, start: int, end: int) -> bool:
     """The words from ``start`` to ``end`` are all the line holds (a list
     marker before them, a colon, dash or full stop after them allowed)."""
     before = text[line_start:start].strip()
-    if before and not _LIST_MARK.fullmatch(before + " ") and not re.fullmatch(r"#+", before):
+    if before and not _LIST_MARK.fullmatch(before + " ") and not _HASHES.fullmatch(before):
         return False
     line_end = text.find("\n", end)
     rest = text[end : line_end if line_end >= 0 else len(text)]
-    return bool(re.fullmatch(r"\s*(?:[:：.,;!]|\s[-–—]\s.*|[:：]\s.*)?\s*", rest))
+    return bool(_AFTER_A_HEADING.fullmatch(rest))

@@ -248,13 +248,21 @@ def _latin_holds_half(text: str) -> bool:
 
 def turn_languages(conv: Conversation) -> list[str | None]:
     """One language per turn of ``conv`` (the system prompt included)."""
-    dialogue = "\n".join(t.content for t in conv.turns if t.role != SYSTEM)
-    # a whole dialogue is seen once: kept out of the cache, where it would only push turns out
-    overall = _detect_text(dialogue) if dialogue.strip() else None
+    found: list[str | None] = []
+
+    def overall() -> str | None:
+        """The whole dialogue's language, worked out when a turn first needs
+        it (a record of long turns each judged alone never does)."""
+        if not found:
+            dialogue = "\n".join(t.content for t in conv.turns if t.role != SYSTEM)
+            # a whole dialogue is seen once: kept out of the cache, where it would only push turns out
+            found.append(_detect_text(dialogue) if dialogue.strip() else None)
+        return found[0]
+
     out: list[str | None] = []
     for turn in conv.turns:
         if _has_letters(turn.content, LONG_TURN) or dominant_script(_NOISE.sub(" ", turn.content)) == CJK:
-            out.append(detect(turn.content) or overall)
+            out.append(detect(turn.content) or overall())
         else:
-            out.append(overall if turn.role != SYSTEM else detect(turn.content) or overall)
+            out.append(overall() if turn.role != SYSTEM else detect(turn.content) or overall())
     return out

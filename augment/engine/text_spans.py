@@ -209,9 +209,6 @@ _TOKENS = LazyPattern(r"[^\W\d_]+")
 def _name_spans(text: str) -> list[tuple[int, int, str]]:
     if not _CAPITAL.search(text):
         return []
-    tokens = _TOKENS.findall(text.lower())
-    if sum(map(FOREIGN_FUNCTION_WORDS.__contains__, tokens)) > max(1, sum(map(ENGLISH_FUNCTION_WORDS.__contains__, tokens))):
-        return []  # another Latin-script language: its capitals say nothing
     words = list(_NAME_WORD.finditer(text))
     out: list[tuple[int, int, str]] = []
     i = 0
@@ -229,6 +226,8 @@ def _name_spans(text: str) -> list[tuple[int, int, str]]:
                 break
             run.append(nxt)
         i += len(run)
+        if len(run) == 1 and _closed(run[0].group(0)):
+            continue  # "The", "You": what both ways below come to for a closed word alone
         line_start = text.rfind("\n", 0, run[0].start()) + 1
         if len(run) <= 4 and _alone_on_line(text, line_start, run[0].start(), run[-1].end()):
             if len(run) > 1 or run[0].group(0).lower() not in CLOSED_WORDS:
@@ -243,7 +242,16 @@ def _name_spans(text: str) -> list[tuple[int, int, str]]:
         names = [n and w.group(0) not in _NOT_NAMES and not _CONTRACTION.search(w.group(0)) for n, w in zip(names, run)]
         if any(names):
             out.append((run[0].start(), run[-1].end(), "name"))
+    if out:
+        tokens = _TOKENS.findall(text.lower())
+        if sum(map(FOREIGN_FUNCTION_WORDS.__contains__, tokens)) > max(1, sum(map(ENGLISH_FUNCTION_WORDS.__contains__, tokens))):
+            return []  # another Latin-script language: its capitals say nothing
     return out
+
+
+def _closed(word: str) -> bool:
+    """A closed-class word (and so is what comes before its apostrophe)."""
+    return word.lower() in CLOSED_WORDS and _APOSTROPHE.split(word, 1)[0].lower() in CLOSED_WORDS
 
 
 def _not_a_word(word: str) -> bool:

@@ -227,6 +227,9 @@ def test_names_are_told_from_words():
     assert ("name", "Harbor") in Protector().with_words(record_names(record)).kinds(record[0])
     # capitals in another Latin-script language are not names
     assert not [k for k, _ in protector.kinds("Der Kapitän und die Mannschaft warten auf das Schiff im Hafen.") if k == "name"]
+    # a closed-class word alone is never a name, at a sentence start or alone on its line; a name beside it is
+    text = "The Harbor Master waits. You know Mira. I'm sure Vell left.\nThe\nMira\nIt's late, Ma'am."
+    assert [span for kind, span in protector.kinds(text) if kind == "name"] == ["Harbor Master", "Mira", "Vell", "Mira", "Ma'am"]
 
 
 # -- quoted mentions ---------------------------------------------------------------

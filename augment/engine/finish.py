@@ -86,8 +86,9 @@ class Plain:
         #: Written conversations that break the trainers' rules.
         self.invalid = 0
 
-    def add(self, result: Result, written: list[Written]) -> None:
-        self.ordinal = result.ordinal
+    def add(self, ordinal: int, written: list[Written]) -> None:
+        """Record ``ordinal``, written as ``written``."""
+        self.ordinal = ordinal
         self.records += 1
         for w in written:
             self.data.append(w.data)
@@ -195,7 +196,7 @@ class Finish:
             if block is None or block.format != name:
                 block = Plain(result.ordinal, name)
                 out.append(block)
-            block.add(result, written)
+            block.add(result.ordinal, written)
         return out
 
     def _one(self, result: Result, fate: Kept, target: Format) -> Output:

@@ -195,17 +195,9 @@ class Run:
 
     def _account_plain(self, block: Plain, writer: RecordWriter | None) -> None:
         """Count and write a block of plainly written records (as ``_account``
-        and ``_write`` would, one by one)."""
-        summary = self.summary
-        summary.read += block.records
-        if summary.output_format is None:
-            summary.output_format = block.format
-        summary.invalid_for_trainers += block.invalid
-        if writer is not None:
-            writer.write_many(block.data)
-            summary.written += len(block.data)
-            for columns, kind, function_calls in block.seen:
-                summary.saw_record(columns, kind, function_calls)
+        would, one by one)."""
+        self.summary.read += block.records
+        self._wrote(block.format, block.data, block.invalid, block.seen, writer)
 
     def _filtered(self, result: Result, count: bool = True) -> list[tuple[Conversation, bool]]:
         """The kept conversations the filters let through (changed as they
@@ -274,16 +266,22 @@ class Run:
                 self._reject(result, f"cannot write as {target.name}: {exc}")
                 return False
             done = as_written(conv, record)
+        self._wrote(target.name, [done.data], int(done.invalid), [(done.columns, done.kind, done.function_calls)], writer)
+        return True
+
+    def _wrote(self, format: str, data: list[bytes], invalid: int, seen: list[tuple[tuple[str, ...], str, bool]], writer: RecordWriter | None) -> None:
+        """Write encoded conversations in ``format`` and count them: ``invalid``
+        of them break the trainers' rules, ``seen`` are their (columns, kind,
+        function calls)."""
         summary = self.summary
         if summary.output_format is None:
-            summary.output_format = target.name
-        if done.invalid:
-            summary.invalid_for_trainers += 1
+            summary.output_format = format
+        summary.invalid_for_trainers += invalid
         if writer is not None:
-            writer.write_encoded(done.data)
-            summary.written += 1
-            summary.saw_record(done.columns, done.kind, done.function_calls)
-        return True
+            writer.write_many(data)
+            summary.written += len(data)
+            for columns, kind, function_calls in seen:
+                summary.saw_record(columns, kind, function_calls)
 
     def _reject(self, result: Result, reason: str) -> None:
         self._rejects.add(result.location, reason, record=result.value, raw=result.text)

@@ -59,7 +59,6 @@ deliberate obfuscation ("s3x").
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from functools import cached_property, lru_cache
@@ -391,6 +390,8 @@ def _read_through(text: str) -> str:
     if "<" in text:
         text = MARKUP.sub(" ", text)
     if "&" in text:
+        import html  # only here: most text has no entity
+
         text = html.unescape(text)
     if not text.isascii():
         text = INVISIBLE.sub("", text)
@@ -432,37 +433,29 @@ def sexual_signal(text: str) -> bool:
 # for as they are, in text that is not ASCII. A record that passes this is
 # decided exactly as before; one that does not goes through the whole gate.
 
-assert SEXUAL.words[2] is None  # English and Chinese: no extra pattern the first pass would miss
-assert all(re.fullmatch(r"[a-z0-9_]+(?: [a-z0-9_]+)*", term) for term in SEXUAL_EN)
 _EVERYDAY = frozenset("his my your her him me them you make makes made making hand blow spread off love".split())
+#: Bytes that make up ASCII tokens kept, every other byte (and "?", which stands for
+#: every non-ASCII character) made a space.
+_TOKEN_BYTES = bytes(b if chr(b) in "abcdefghijklmnopqrstuvwxyz0123456789_" else 32 for b in range(256))
 
 
-def _entries_by_trigger() -> dict[str, list[tuple[str, ...]]]:
-    """Each entry's words (spaced: " sex "), filed under its longest word that
-    is not an everyday one."""
-    out: dict[str, list[tuple[str, ...]]] = {}
+@lru_cache(maxsize=None)
+def _first_pass() -> tuple[dict[str, list[tuple[str, ...]]], Any]:
+    """Each entry's words (spaced: " sex "), filed under its longest word
+    that is not an everyday one (its trigger), and a scanner of the triggers;
+    built on first use (a run that reads no record does not pay for it)."""
+    assert SEXUAL.words[2] is None  # English and Chinese: no extra pattern the first pass would miss
+    assert all(re.fullmatch(r"[a-z0-9_]+(?: [a-z0-9_]+)*", term) for term in SEXUAL_EN)
+    entries: dict[str, list[tuple[str, ...]]] = {}
     for term in sorted(SEXUAL_EN):
         words = term.split(" ")
         trigger = max(words, key=lambda w: (w not in _EVERYDAY, len(w)))
-        out.setdefault(f" {trigger} ", []).append(tuple(f" {w} " for w in words))
-    return out
-
-
-ENTRIES = _entries_by_trigger()
-#: Bytes that make up ASCII tokens kept, every other byte (and "?", which stands for
-#: every non-ASCII character) made a space.
-_TOKEN_BYTES = bytes(b if re.fullmatch(rb"[a-z0-9_]", bytes([b])) else 32 for b in range(256))
-
-
-def _trigger_scanner() -> Any:
+        entries.setdefault(f" {trigger} ", []).append(tuple(f" {w} " for w in words))
     automaton = ahocorasick.Automaton()
-    for trigger in ENTRIES:
+    for trigger in entries:
         automaton.add_word(trigger, trigger)
     automaton.make_automaton()
-    return automaton
-
-
-TRIGGERS = _trigger_scanner()
+    return entries, automaton
 
 
 def read_through_all(texts: list[str]) -> str:
@@ -483,17 +476,41 @@ def _in_a_row(words: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(" +".join(re.escape(word.strip()) for word in words).join((" ", " ")))
 
 
+@lru_cache(maxsize=None)
+def _entry_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """The lexicon's English pattern for one entry alone: the whole pattern
+    matches where one of its entries does, and only an entry whose words
+    stand in a row can (compiling this is far cheaper than the whole)."""
+    return re.compile(_phrases([" ".join(word.strip() for word in words)]))
+
+
 def maybe_sexual(text: str) -> bool:
     """False only when ``text`` (texts read through, one per line; not
     masked) holds no sexual term: then no part of the record is
     ``sexual_signal``. True may be wrong (a phrase across two lines)."""
+    entries, triggers = _first_pass()
     tokens = " " + text.encode("ascii", "replace").translate(_TOKEN_BYTES).decode("ascii") + " "
-    for _, trigger in TRIGGERS.iter(tokens):
-        if any(all(word in tokens for word in words) and (len(words) == 1 or _in_a_row(words).search(tokens)) for words in ENTRIES[trigger]):
-            if SEXUAL.patterns[0].search(text):
+    seen = set()
+    for _, trigger in triggers.iter(tokens):
+        if trigger in seen:
+            continue
+        seen.add(trigger)
+        for words in entries[trigger]:
+            if all(word in tokens for word in words) and (len(words) == 1 or _in_a_row(words).search(tokens)) and _entry_pattern(words).search(text):
                 return True
-            break  # no English term anywhere
-    return not text.isascii() and SEXUAL.patterns[1].search(text) is not None
+    return not text.isascii() and next(_chinese_terms().iter(text), None) is not None
+
+
+@lru_cache(maxsize=None)
+def _chinese_terms() -> Any:
+    """A scanner of the lexicon's Chinese terms: its Chinese pattern matches
+    a term anywhere, as this does (the gate's regexes take milliseconds to
+    compile, and the English one is needed only when a record holds a term)."""
+    automaton = ahocorasick.Automaton()
+    for term in SEXUAL.words[1]:
+        automaton.add_word(term.lower(), term)
+    automaton.make_automaton()
+    return automaton
 
 
 # --- the filter -------------------------------------------------------------

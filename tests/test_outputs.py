@@ -147,3 +147,29 @@ def test_a_plugin_bug_costs_one_record_not_the_run(tmp_path):
     assert sorted(map(int, rejects)) == [1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12]
     assert set(rejects.values()) == {"no output for this record: identical to its source or to another variant"}
     assert not out.exists() or out.read_text() == ""
+
+
+def test_atomic_files_write_to_partial_files_of_their_own(tmp_path, monkeypatch):
+    """Two writers of one path each get a new hidden partial file (created
+    exclusively, readable by the owner only until it is complete); a file an
+    earlier process left under the next name is passed over, not reused."""
+    import itertools
+    import os
+    import stat
+
+    from augment.dataio import streams
+
+    target = tmp_path / "out.jsonl"
+    monkeypatch.setattr(streams, "_numbers", itertools.count(5))
+    left = tmp_path / f".out.jsonl.{os.getpid()}-5.partial"
+    left.write_bytes(b"an earlier crash")
+    first, second = streams.AtomicFile(target), streams.AtomicFile(target)
+    assert first.tmp != second.tmp and left not in (first.tmp, second.tmp)
+    assert {first.tmp.name, second.tmp.name} == {f".out.jsonl.{os.getpid()}-6.partial", f".out.jsonl.{os.getpid()}-7.partial"}
+    assert stat.S_IMODE(first.tmp.stat().st_mode) == 0o600
+    with first as fh:
+        fh.write(b"one\n")
+    second.abort()
+    assert target.read_bytes() == b"one\n" and left.read_bytes() == b"an earlier crash"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644 & ~streams._umask()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([left.name, "out.jsonl"])

@@ -81,3 +81,36 @@ def test_a_chinese_name_in_the_system_prompt_links_its_persona():
     assert personas.link(conv, found).id == "lin-shuang"
     latin = Conversation([Turn(SYSTEM, "You are Miranda's cousin."), Turn(USER, "hi"), Turn(ASSISTANT, "hello")])
     assert personas.link(latin, found) is None  # Latin names still match whole words only
+
+
+def test_yaml_personas_are_parsed_once_until_the_file_changes(tmp_path, monkeypatch):
+    import yaml
+
+    from augment.corpus import yaml_cards
+
+    monkeypatch.setenv("AUGMENT_CACHE", str(tmp_path / "cache"))
+    folder = tmp_path / "p"
+    folder.mkdir()
+    card = folder / "tam.yaml"
+    card.write_text("name: Old Tam\ndescription: A retired fisherman.\ntags: [sea, 'old']\nx_count: 3\n")
+    (folder / "born.yaml").write_text("name: Wren\ncreate_date: 2024-05-01\n")  # a date: JSON has no such value
+    parsed = []
+    real = yaml.safe_load
+    monkeypatch.setattr(yaml, "safe_load", lambda text: parsed.append(text) or real(text))
+
+    first = personas.load_all(str(folder))
+    assert len(parsed) == 2
+    again = personas.load_all(str(folder))
+    assert len(parsed) == 3  # the dated card only: tam's came from the cache
+    assert again["tam"].card() == first["tam"].card() and again["tam"].data["tags"] == ["sea", "old"]
+    assert again["born"].data["create_date"] == first["born"].data["create_date"]
+
+    card.write_text("name: Old Tam\ndescription: A retired fisherman, now a ferryman.\n")  # another size
+    changed = personas.load_all(str(folder))
+    assert changed["tam"].data["description"].endswith("ferryman.") and "tags" not in changed["tam"].data
+    assert len(parsed) == 5
+
+    (tmp_path / "cache").rename(tmp_path / "gone")
+    (tmp_path / "cache").write_text("not a folder")  # a cache that cannot be written: parsed each time
+    assert personas.load_all(str(folder))["tam"].card() == changed["tam"].card()
+    assert yaml_cards.load(card)["name"] == "Old Tam"

@@ -140,16 +140,20 @@ def test_with_the_manifest_a_convert_imports_only_the_plugins_it_uses(tmp_path):
     imports the formats and the safety gate, no augmenter and no entry-point scan."""
     cwd = tmp_path / "here"
     cwd.mkdir()  # python -c puts the working folder on sys.path: one that does not change
-    env = {"AUGMENT_CACHE": str(tmp_path / "cache")}
+    env = {"AUGMENT_CACHE": str(tmp_path / "cache"), "AUGMENT_PERSONAS": str(tmp_path / "personas")}
+    (tmp_path / "personas").mkdir()
+    (tmp_path / "personas" / "wren.yaml").write_text("name: Wren\ndescription: A lighthouse keeper.\n")
     args = ["convert", str(SAMPLES / "tavern.sharegpt.jsonl"), "--to", "openai", "-o", str(tmp_path / "out" / "a.jsonl"), "-q"]
     first = modules_after(args, env=env, cwd=cwd)
-    assert {"augment_plugins.typos", "augment_plugins.synonym", "importlib.metadata"} <= first
+    assert {"augment_plugins.typos", "augment_plugins.synonym", "importlib.metadata", "yaml"} <= first
     assert list((tmp_path / "cache").glob("plugins-*.json"))
     first_bytes = (tmp_path / "out" / "a.jsonl").read_bytes()
     second = modules_after(args, env=env, cwd=cwd)
     assert {"augment_plugins.sharegpt", "augment_plugins.openai_messages", "augment_plugins.safety"} <= second
     unused = ("augment_plugins.typos", "augment_plugins.synonym", "augment_plugins.backtranslate", "augment_plugins.quality_filters",
-              "augment_plugins.restructure", "augment.model.steps", "importlib.metadata")
+              "augment_plugins.restructure", "augment.model.steps", "importlib.metadata",
+              # the YAML persona comes from the cache folder; no step: no engine; no shards
+              "yaml", "augment.engine.chain", "random", "tempfile", "shutil")
     assert not [m for m in unused if m in second]
     assert (tmp_path / "out" / "a.jsonl").read_bytes() == first_bytes
 

@@ -7,7 +7,6 @@ options may come before or after the steps."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 
 import click
@@ -109,6 +108,8 @@ class StepGroup(Sectioned, click.Group):
     def resolve_command(self, ctx, args):
         name = args[0] if args else ""
         if self.get_command(ctx, name) is None and not name.startswith("-") and not (registry().complete() and self.get_command(ctx, name)):
+            import difflib
+
             close = difflib.get_close_matches(name, list(self._steps()), n=1)
             kind = " or ".join(k[:-1] for k in self.kinds)
             hint = f"; did you mean {close[0]!r}?" if close else f" (see 'augment {'augmenters' if 'augmenters' in self.kinds else 'filters'}')"

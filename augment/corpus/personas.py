@@ -170,27 +170,27 @@ def folder(path: str | None = None) -> Path:
 
 
 def load_file(path: Path) -> Persona:
-    """A persona file: card JSON or hand-written YAML (loaded safely)."""
+    """A persona file: card JSON or hand-written YAML (loaded safely, and
+    parsed once: :mod:`augment.corpus.yaml_cards`)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".json":
+            import json
+
+            text = path.read_text(encoding="utf-8")
+            try:
+                card = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise AugmentError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
+        else:
+            from augment.corpus import yaml_cards
+
+            try:
+                card = yaml_cards.load(path)
+            except yaml_cards.YamlError as exc:
+                where = f"{path}:{exc.line}" if exc.line else str(path)
+                raise AugmentError(f"{where}: invalid YAML: {exc.problem}") from None
     except OSError as exc:
         raise AugmentError(f"{path}: cannot read: {exc.strerror}") from None
-    if path.suffix == ".json":
-        import json
-
-        try:
-            card = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise AugmentError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
-    else:
-        import yaml
-
-        try:
-            card = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{path}:{mark.line + 1}" if mark else str(path)
-            raise AugmentError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
     try:
         return card_to_persona(card, path.stem, str(path))
     except AugmentError as exc:

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 from typing import IO, Any
 
@@ -72,6 +70,8 @@ class ShardedOutput:
         self.per_shard = per_shard
         self.folder.parent.mkdir(parents=True, exist_ok=True)
         if staging is None:
+            import tempfile  # only here: its import is a tenth of a small command's start-up
+
             staging = Path(tempfile.mkdtemp(prefix=f".{self.folder.name}.", suffix=".partial", dir=self.folder.parent))
         self.staging = staging
         self.count = 0
@@ -81,6 +81,8 @@ class ShardedOutput:
         if resume is not None:
             self._resume(resume)
         else:
+            import shutil  # here and below: a run without shards does not import it
+
             shutil.rmtree(self.staging, ignore_errors=True)
             self.staging.mkdir()
             self._open(0)
@@ -156,6 +158,8 @@ class ShardedOutput:
     def abort(self) -> None:
         if self.file is not None and not self.file.closed:
             self.file.close()
+        import shutil
+
         shutil.rmtree(self.staging, ignore_errors=True)
 
 

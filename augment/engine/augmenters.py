@@ -12,13 +12,16 @@ write ``augment_text``. It is only ever given text outside protected spans.
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from augment.conversation import ASSISTANT, USER, Conversation
 from augment.errors import UsageError
-from augment.engine.protect import Protector
+
+if TYPE_CHECKING:
+    import random
+
+    from augment.engine.protect import Protector
 
 
 @dataclass(frozen=True)

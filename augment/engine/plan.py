@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from augment.corpus.personas import load_all as load_personas
 from augment.dataio import dataset_card, shards
@@ -14,10 +14,8 @@ from augment.dataio.outputs import dataset_info_entry, default_rejects, remove_s
 from augment.dataio.reading import Reader, format_named
 from augment.dataio.streams import STDIO
 from augment.engine.augmenters import Resources
-from augment.engine.chain import Engine, Step
 from augment.engine import executors
 from augment.engine.filters import Filter
-from augment.engine.protect import Protector
 from augment.engine.records import RecordJob
 from augment.engine.resume import fingerprint
 from augment.engine.run import Run
@@ -25,6 +23,9 @@ from augment.engine.summary import Summary
 from augment.errors import CommandLineError, Unrepresentable, UsageError
 from augment.plugins import Registry
 from augment.spec import FilterSpec, RunSpec
+
+if TYPE_CHECKING:
+    from augment.engine.chain import Engine
 
 #: The filter that keeps sexual content involving minors out of every output.
 SAFETY = "safety"
@@ -89,6 +90,9 @@ def _check_shards(spec: RunSpec) -> None:
 def _engine(spec: RunSpec, registry: Registry, personas: dict) -> tuple[Engine | None, Any]:
     if not spec.steps:
         return None, None
+    from augment.engine.chain import Engine, Step  # only a run with steps needs the engine
+    from augment.engine.protect import Protector
+
     classes = [(s, registry.augmenter(s.name)) for s in spec.steps]
     resolved = [(s, cls, cls.resolve(s.values)) for s, cls in classes]
     needing = [s.name for s, cls, values in resolved if cls.needs_model(values)]

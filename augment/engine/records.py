@@ -12,7 +12,7 @@ afterwards, in input order.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from augment.conversation import SYSTEM, Conversation, Location
 from augment.corpus.personas import Persona, link
@@ -20,10 +20,12 @@ from augment.dataio.formats import Format
 from augment.dataio.reading import detect, record_formats
 from augment.dataio.streams import Raw
 from augment.dataio.validation import problems, repair
-from augment.engine.chain import Engine
 from augment.engine.fate import Dropped, Failed, Fate, Kept
 from augment.engine.finish import Finish, Output, Plain
 from augment.errors import AugmentError, RecordError
+
+if TYPE_CHECKING:
+    from augment.engine.chain import Engine
 
 
 @dataclass

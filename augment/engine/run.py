@@ -13,7 +13,6 @@ run can be resumed from its last checkpoint).
 
 from __future__ import annotations
 
-import shutil
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -316,6 +315,8 @@ def _clear(output_path: str, rejects_path: str | None, journal: Journal) -> None
         if path is not None:
             partial = partial_path(path)
             if partial.is_dir():  # shards
+                import shutil
+
                 shutil.rmtree(partial)
             else:
                 partial.unlink(missing_ok=True)

@@ -498,19 +498,14 @@ def maybe_sexual(text: str) -> bool:
         for words in entries[trigger]:
             if all(word in tokens for word in words) and (len(words) == 1 or _in_a_row(words).search(tokens)) and _entry_pattern(words).search(text):
                 return True
-    return not text.isascii() and next(_chinese_terms().iter(text), None) is not None
+    return not text.isascii() and _chinese_terms().search(text) is not None
 
 
 @lru_cache(maxsize=None)
-def _chinese_terms() -> Any:
-    """A scanner of the lexicon's Chinese terms: its Chinese pattern matches
-    a term anywhere, as this does (the gate's regexes take milliseconds to
-    compile, and the English one is needed only when a record holds a term)."""
-    automaton = ahocorasick.Automaton()
-    for term in SEXUAL.words[1]:
-        automaton.add_word(term.lower(), term)
-    automaton.make_automaton()
-    return automaton
+def _chinese_terms() -> re.Pattern[str]:
+    """The lexicon's Chinese pattern alone (its English one is the largest
+    of the gate, needed only when a record may hold a term)."""
+    return re.compile(SEXUAL.sources[1])
 
 
 # --- the filter -------------------------------------------------------------
@@ -519,14 +514,23 @@ def _chinese_terms() -> Any:
 NOT_CARD_TEXT = frozenset({"creator", "character_version", "spec", "spec_version", "avatar", "chat", "create_date", "extensions", "character_book"})
 
 
-def conversation_parts(conv: Conversation) -> Iterable[tuple[str, str]]:
-    """(where, text) for every text of the record a model would learn."""
-    for i, turn in enumerate(conv.turns):
-        where = "the system prompt" if turn.role == SYSTEM and i == 0 else f"turn {i + 1}"
-        yield where, f"{turn.name}: {turn.content}" if turn.name else turn.content
+def conversation_texts(conv: Conversation) -> list[str]:
+    """Every text of the record a model would learn: each turn (after its
+    speaker's name), then a preference pair's two answers."""
+    texts = [f"{turn.name}: {turn.content}" if turn.name else turn.content for turn in conv.turns]
     if conv.preference is not None:
-        yield "the chosen answer", conv.preference.chosen.content
-        yield "the rejected answer", conv.preference.rejected.content
+        texts += [conv.preference.chosen.content, conv.preference.rejected.content]
+    return texts
+
+
+def conversation_parts(conv: Conversation) -> Iterable[tuple[str, str]]:
+    """(where, text) for each of ``conversation_texts``."""
+    turns = conv.turns
+    for i, text in enumerate(conversation_texts(conv)):
+        if i < len(turns):
+            yield "the system prompt" if turns[i].role == SYSTEM and i == 0 else f"turn {i + 1}", text
+        else:
+            yield ("the chosen answer", "the rejected answer")[i - len(turns)], text
 
 
 def persona_parts(persona: Any) -> Iterable[tuple[str, str]]:
@@ -613,7 +617,7 @@ class Safety(Filter):
     def check(self, conversation: Conversation, context: FilterContext) -> str | None:
         card_sexual, card_minor = self._card(context.persona) if context.persona is not None else (None, None)
         if card_sexual is None and self.resources.client is None:
-            if not maybe_sexual(read_through_all([text for _, text in conversation_parts(conversation)])):
+            if not maybe_sexual(read_through_all(conversation_texts(conversation))):
                 return None  # what the whole gate answers for a record with no sexual term and no judge
         parts = prepared(conversation_parts(conversation))
         sexual = _first_sexual(parts) or card_sexual  # most records have none: look for minors only then

@@ -1,0 +1,60 @@
+"""Running batches: in order, here or in worker processes, and each process
+settled after its first batch or result (what it holds then is out of the
+cycle collector's sight, while later garbage is still collected)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+#: Run in a child process: ``gc.freeze`` is process-wide.
+PROBE = """
+import gc, json, os, sys, weakref
+from augment.engine.workers import run_batches
+
+
+class Node:
+    pass
+
+
+def job(batch):
+    node = Node()
+    node.me = node  # a cycle: only the collector frees it
+    return [(n, os.getpid(), gc.get_freeze_count(), weakref.ref(node) is not None) for n in batch]
+
+
+def later_garbage_is_collected():
+    probe = Node()
+    probe.me = probe
+    ref = weakref.ref(probe)
+    del probe
+    gc.collect()
+    return ref() is None
+
+
+workers = int(sys.argv[1])
+out = [row for rows in run_batches(job, ([i] for i in range(8)), workers) for row in rows]
+print(json.dumps({"rows": out, "collected": later_garbage_is_collected(), "frozen": gc.get_freeze_count()}))
+"""
+
+
+def probe(workers: int) -> dict:
+    done = subprocess.run([sys.executable, "-c", PROBE, str(workers)], capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()
+    return json.loads(done.stdout)
+
+
+def test_batches_come_back_in_order_and_each_process_is_settled_after_its_first_batch():
+    for workers in (1, 2):
+        found = probe(workers)
+        assert found["frozen"] > 0  # this process too: after its first batch, or its workers' first result
+        assert [row[0] for row in found["rows"]] == list(range(8))
+        seen: set[int] = set()
+        for _, pid, frozen, _ in found["rows"]:
+            if pid in seen:
+                assert frozen > 0, (workers, pid)  # settled after this process's first batch
+            elif workers == 1:
+                assert frozen == 0  # the first batch ran before it (a worker may fork from a settled parent)
+            seen.add(pid)
+        assert found["collected"]  # garbage made after settling is still collected

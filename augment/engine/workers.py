@@ -70,10 +70,14 @@ def settle() -> None:
     global _settled
     if not _settled:
         _settled = True
-        import gc
+        _freeze()
 
-        gc.collect()
-        gc.freeze()
+
+def _freeze() -> None:
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def run_batches(job: Callable[[list[T]], R], batches: Iterable[list[T]], workers: int) -> Iterator[R]:
@@ -99,6 +103,8 @@ def run_batches(job: Callable[[list[T]], R], batches: Iterable[list[T]], workers
     from concurrent.futures import ProcessPoolExecutor
 
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    if method == "fork":
+        _freeze()  # the workers' collectors then leave the parent's objects alone (and unshared)
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method), initializer=_start_worker, initargs=(job,))
     try:
         pending: deque = deque()

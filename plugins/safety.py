@@ -505,7 +505,7 @@ def maybe_sexual(text: str) -> bool:
 def _chinese_terms() -> re.Pattern[str]:
     """The lexicon's Chinese pattern alone (its English one is the largest
     of the gate, needed only when a record may hold a term)."""
-    return re.compile(SEXUAL.sources[1])
+    return re.compile(_phrases(SEXUAL.words[1], edges=False))  # as SEXUAL.sources[1], without building the English one
 
 
 # --- the filter -------------------------------------------------------------

@@ -314,3 +314,8 @@ def test_the_first_pass_reads_through_what_hides_a_term():
         assert gate.maybe_sexual(gate.read_through_all([text])), text
     for text in [NEUTRAL, "Sussex and Essex", "a document", "the opposite sex"[:12], "他们谈论天气。"]:
         assert not gate.maybe_sexual(gate.read_through_all([text])), text
+
+
+def test_the_first_pass_looks_for_chinese_terms_with_the_lexicons_own_pattern():
+    assert gate._chinese_terms().pattern == gate.SEXUAL.sources[1]
+    assert gate._entry_pattern((" make ", " love ")).pattern == gate._phrases(["make love"])

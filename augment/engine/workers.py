@@ -50,17 +50,23 @@ def _start_worker(job: Callable) -> None:
 
 def _call(batch):
     assert _job is not None
-    result = _job(batch)
-    settle()
-    return result
+    global _batches
+    if _batches:
+        settle()
+    _batches += 1
+    return _job(batch)
+
+
+#: Batches this worker was given.
+_batches = 0
 
 
 _settled = False
 
 
 def settle() -> None:
-    """Once per process, after its first batch (in a pool's parent, its
-    first result): what the process holds then (plugins, the steps' tables,
+    """Once per process, after its first batch, before the next (in a
+    pool's parent, after its first result): what the process holds then (plugins, the steps' tables,
     personas, caches, the reader and writer) lives as long as it does,
     so it is moved out of the cycle collector's sight (``gc.freeze``, after
     collecting the first batch's garbage). The collector's full passes, which
@@ -94,10 +100,10 @@ def run_batches(job: Callable[[list[T]], R], batches: Iterable[list[T]], workers
         if len(first) < 2:
             workers = 1
     if workers <= 1:
-        for batch in batches:
-            result = job(batch)
-            settle()
-            yield result
+        for done, batch in enumerate(batches):
+            if done:
+                settle()  # (not after the last batch: a run of one batch ends there)
+            yield job(batch)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

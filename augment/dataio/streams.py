@@ -12,10 +12,10 @@ everything succeeded, so a crash or Ctrl-C never leaves a complete-looking file.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
-import itertools
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator
 

@@ -48,31 +48,29 @@ def _start_worker(job: Callable) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
 
 
+#: Batches this worker process was given.
+_batches = 0
+_settled = False
+
+
 def _call(batch):
-    assert _job is not None
     global _batches
+    assert _job is not None
     if _batches:
         settle()
     _batches += 1
     return _job(batch)
 
 
-#: Batches this worker was given.
-_batches = 0
-
-
-_settled = False
-
-
 def settle() -> None:
-    """Once per process, after its first batch, before the next (in a
-    pool's parent, after its first result): what the process holds then (plugins, the steps' tables,
-    personas, caches, the reader and writer) lives as long as it does,
-    so it is moved out of the cycle collector's sight (``gc.freeze``, after
-    collecting the first batch's garbage). The collector's full passes, which
-    walked all of it again and again, then walk only what later batches make
-    (a tenth of a synonym run's time on distinct text); reference counting
-    still frees whatever is let go."""
+    """Once per process, after its first batch and before the next (in a
+    pool's parent, after its first result): what the process holds then
+    (plugins, the steps' tables, personas, caches, the reader and writer)
+    lives as long as it does, so it is moved out of the cycle collector's
+    sight (``gc.freeze``, after collecting the first batch's garbage). The
+    collector's full passes, which walked all of it again and again, then
+    walk only what later batches make (7% of a synonym run on distinct
+    text); reference counting still frees whatever is let go."""
     global _settled
     if not _settled:
         _settled = True

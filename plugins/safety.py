@@ -67,7 +67,7 @@ from typing import Any, Iterable
 import ahocorasick
 
 import augment
-from augment import parse_json, SYSTEM, Conversation, Filter, FilterContext
+from augment import SYSTEM, Conversation, Filter, FilterContext
 
 # --- lexicons ---------------------------------------------------------------
 
@@ -640,6 +640,8 @@ class Safety(Filter):
     def _judged(self, judge: Any, parts: list[tuple[str, str]], context: FilterContext) -> str | None:
         """A borderline record, put to the judge model (--judge-model). No
         clear verdict rejects the record: the gate errs on that side."""
+        from augment import parse_json  # (the model tools: only with a judge)
+
         shown = "\n".join(f"[{where}] {text}" for where, text in parts)[:JUDGE_CHARS]
         messages = [{"role": "system", "content": JUDGE_PROMPT}, {"role": "user", "content": shown}]
         try:

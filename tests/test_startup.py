@@ -153,7 +153,7 @@ def test_with_the_manifest_a_convert_imports_only_the_plugins_it_uses(tmp_path):
     unused = ("augment_plugins.typos", "augment_plugins.synonym", "augment_plugins.backtranslate", "augment_plugins.quality_filters",
               "augment_plugins.restructure", "augment.model.steps", "importlib.metadata",
               # the YAML persona comes from the cache folder; no step: no engine; no shards
-              "yaml", "augment.engine.chain", "random", "tempfile", "shutil")
+              "yaml", "augment.engine.chain", "random", "tempfile", "shutil", "augment.model.prompting")
     assert not [m for m in unused if m in second]
     assert (tmp_path / "out" / "a.jsonl").read_bytes() == first_bytes
 

@@ -13,7 +13,6 @@ time), and a cache folder that cannot be read or written only means parsing.
 from __future__ import annotations
 
 import json
-import os
 import zlib
 from pathlib import Path
 from typing import Any

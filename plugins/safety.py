@@ -458,10 +458,25 @@ def _first_pass() -> tuple[dict[str, list[tuple[str, ...]]], Any]:
     return entries, automaton
 
 
+#: Punctuation of everyday text that stays punctuation when read through:
+#: NFKC makes none of it a letter, digit, underscore, space or hyphen (the
+#: ellipsis becomes three dots), except the no-break space, which it makes a
+#: space; none of it is invisible.
+PLAIN_PUNCTUATION = "\u2014\u2013\u2026\u2018\u2019\u201c\u201d\u00a0\u00ab\u00bb\u2022\u00b7"
+#: A character beyond ASCII other than ``PLAIN_PUNCTUATION``.
+_NOT_PLAIN = re.compile(f"[^\\x00-\\x7f{PLAIN_PUNCTUATION}]")
+
+
 def read_through_all(texts: list[str]) -> str:
-    """``texts`` read through (``_read_through``), one per line: plain ASCII
-    text with no markup or entity is only lower-cased, all at once."""
+    """``texts`` as the first pass reads them, one per line: read through
+    (``_read_through``), except that text with no markup or entity is only
+    lower-cased, all at once, when its only characters beyond ASCII are
+    ``PLAIN_PUNCTUATION``: the no-break space made a space (as NFKC makes
+    it) and the rest of it "?" (punctuation still, where the lexicons' words
+    and word edges are concerned)."""
     text = "\n".join(texts)
+    if not text.isascii() and _NOT_PLAIN.search(text) is None:
+        text = text.replace("\u00a0", " ").encode("ascii", "replace").decode("ascii")
     if text.isascii() and "<" not in text and "&" not in text:
         return text.lower()
     return "\n".join(_read_through(t) for t in texts)
@@ -485,8 +500,8 @@ def _entry_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
 
 
 def maybe_sexual(text: str) -> bool:
-    """False only when ``text`` (texts read through, one per line; not
-    masked) holds no sexual term: then no part of the record is
+    """False only when ``text`` (``read_through_all``'s; not masked) holds
+    no sexual term: then no part of the record is
     ``sexual_signal``. True may be wrong (a phrase across two lines)."""
     entries, triggers = _first_pass()
     tokens = " " + text.encode("ascii", "replace").translate(_TOKEN_BYTES).decode("ascii") + " "

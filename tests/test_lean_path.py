@@ -138,3 +138,98 @@ def test_journal_checkpoints_after_the_first_batch_then_by_time(tmp_path):
     assert not journal.due()
     every_batch = Journal(tmp_path / "out.jsonl", "f", interval=0.0, clock=lambda: now[0])
     assert all(every_batch.due() for _ in range(3))
+
+
+# -- the conversion's direct path (RecordJob._converted) against the whole way -------
+
+import pickle  # noqa: E402
+
+from augment.conversation import Location  # noqa: E402
+from augment.dataio.streams import Batch, Raw  # noqa: E402
+from augment.engine.finish import Finish, Plain  # noqa: E402
+from augment.engine.records import RecordJob  # noqa: E402
+from augment_plugins.safety import Safety  # noqa: E402
+
+#: Sentences written for these tests, as in test_safety: a signal word beside another, nothing explicit.
+GATED = ["The character is 15 years old. The scene turns sexual.", "角色十四岁。这一幕涉及性行为。"]
+
+
+def varied_lines() -> list[bytes]:
+    """Clean samples, and records the direct path must hand to the whole
+    way: odd messages, unreadable lines, gated content, shapes Alpaca cannot
+    hold, speaker names, preference and labelled records, placeholders."""
+    lines = [orjson.dumps(r) for r in sharegpt_records()]
+    base = sharegpt_records()[0]
+    for change in range(8):
+        record = copy.deepcopy(base)
+        msgs = record["conversations"]
+        if change == 0:
+            msgs[1]["value"] += " " + GATED[0]
+        elif change == 1:
+            msgs[2]["value"] += GATED[1]
+        elif change == 2:
+            msgs.pop()
+        elif change == 3:
+            msgs[1]["name"] = "Mira"
+        elif change == 4:
+            record["chosen"], record["rejected"] = {"from": "gpt", "value": "yes"}, {"from": "gpt", "value": "no"}
+            msgs.pop()
+        elif change == 5:
+            record["kto_tag"] = False
+        elif change == 6:
+            msgs[1]["value"] = "{{char}} waves \u2014 \u201cwelcome\u201d, {{user}}\u2026"
+        else:
+            msgs[-1]["value"] = " "
+        lines.append(orjson.dumps(record))
+    lines += [b"{not json", b"[1]", b'{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}]}']
+    return lines
+
+
+def outcomes(results: list) -> list:
+    """What the run would count and write of each item (blocks and records)."""
+    out = []
+    for item in results:
+        if type(item) is Plain:
+            out.append(("block", item.ordinal, item.records, item.format, item.data, item.seen, item.invalid))
+        else:
+            outputs = [(o.original, o.changes, o.rejected, o.error, o.written and o.written.data) for o in item.outputs or []]
+            out.append(("record", item.ordinal, str(item.location), [repr(f) for f in item.fates], item.notes, outputs))
+    return out
+
+
+@pytest.mark.parametrize("target", ["alpaca", "openai", "sharegpt", None])
+@pytest.mark.parametrize("expand,safety_off", [(False, False), (True, False), (False, True)])
+def test_the_direct_path_of_a_conversion_gives_what_the_whole_way_gives(target, expand, safety_off):
+    lines = varied_lines()
+
+    passage = "They walk along the harbor and talk about the weather and the boats. " * 4
+    read = [{"text": passage, "line": 1}, {"text": passage, "line": 9, "notes": ["left out 1 heading(s) with no text after them"]}]
+
+    def batch():
+        records = [(i, Raw(Location("in.jsonl", i + 1), line=line)) for i, line in enumerate(lines)]
+        return records + [(len(lines) + i, Raw(Location("book.txt", r["line"]), value=dict(r), format=FORMATS["passages"])) for i, r in enumerate(read)]
+
+    filters = [] if safety_off else [Safety()]
+    job = RecordJob(list(FORMATS.values()))
+    job.finish = Finish(filters, True, FORMATS[target] if target else None, expand, "Ana", safety_off)
+    direct, whole = outcomes(job._converted(batch())), outcomes(job._worked(batch()))
+    assert direct == whole
+    assert outcomes(job(batch())) == direct  # a conversion's batch takes the direct path
+    blocks = [item for item in direct if item[0] == "block"]
+    assert sum(item[2] for item in blocks) >= 12  # most records went straight through
+    assert len(direct) > len(blocks) >= 2  # and the rest the whole way, between blocks
+
+
+def test_a_batch_of_lines_crosses_to_a_worker_as_one_string_and_comes_back_whole():
+    lines = varied_lines()
+    fmt = FORMATS["sharegpt"]
+    batch = Batch((100 + i, Raw(Location("in.jsonl", 7 + 2 * i), format=fmt, line=line)) for i, line in enumerate(lines))
+    data = pickle.dumps(batch)
+    assert len(data) < sum(map(len, lines)) + 2000  # the lines and a few numbers, not an object each
+    back = pickle.loads(data)
+    assert type(back) is Batch
+    assert [(o, r.location, r.format.name, r.value, r.error) for o, r in back] == [(o, r.location, r.format.name, r.value, r.error) for o, r in batch]
+    # records already parsed, or of two files, still cross, each as itself
+    mixed = Batch([(0, Raw(Location("a.jsonl", 1), line=lines[0])), (1, Raw(Location("b.jsonl", 1), value={"x": 1}))])
+    assert [(o, r.location, r.value) for o, r in pickle.loads(pickle.dumps(mixed))] == [(o, r.location, r.value) for o, r in mixed]
+    assert pickle.loads(pickle.dumps(Batch())) == []

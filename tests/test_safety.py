@@ -275,7 +275,7 @@ _PIECES = sorted(gate.SEXUAL_EN | gate.SEXUAL_ZH | gate.NOT_SIGNALS) + [
     "the", "sussex", "document", "love", "her", "you", "15", "王", "é",
 ]
 _JOINS = [" ", "", "-", " - ", "\u00a0", "\u2003", "\n", "\x1f", "_", ".", "é", "王", "<b>", "</i>", "&amp;",
-          "&#115;", "\u200b", "\u00ad", "\uff33", "\u2019", "\t", "0"]
+          "&#115;", "\u200b", "\u00ad", "\uff33", "\u2019", "\t", "0", *gate.PLAIN_PUNCTUATION, "\u2014\u00a0", "\u2026 "]
 
 
 @given(st.lists(st.tuples(st.sampled_from(_PIECES), st.sampled_from(_JOINS), st.booleans()), min_size=1, max_size=6))
@@ -314,6 +314,26 @@ def test_the_first_pass_reads_through_what_hides_a_term():
         assert gate.maybe_sexual(gate.read_through_all([text])), text
     for text in [NEUTRAL, "Sussex and Essex", "a document", "the opposite sex"[:12], "他们谈论天气。"]:
         assert not gate.maybe_sexual(gate.read_through_all([text])), text
+
+
+def test_punctuation_the_first_pass_reads_as_it_is_stays_punctuation_when_read_through():
+    import re
+    import unicodedata
+
+    for ch in gate.PLAIN_PUNCTUATION:
+        folded = unicodedata.normalize("NFKC", ch)
+        assert not gate.INVISIBLE.search(ch) and not unicodedata.combining(ch)
+        if ch == "\u00a0":
+            assert folded == " "
+        else:
+            assert not re.search(r"[A-Za-z0-9_\s-]", folded), repr(ch)
+    # text whose only characters beyond ASCII are that punctuation: one lower-cased ASCII string
+    assert gate.read_through_all(["Mira \u2014 \u201cHi\u201d\u2026", "a\u00a0B"]) == "mira ? ?hi??\na b"
+    # any other: read through, each text
+    assert gate.read_through_all(["Caf\u00e9 \u2014 \uff33"]) == "caf\u00e9 \u2014 s"
+    for text in ["his\u00a0cock", "\u201csex\u201d", "\u2014SEX\u2014", "sex\u2026", "\u00abSex\u00bb \u2022 \u00b7"]:
+        assert gate.sexual_signal(gate._prepare(text)), text
+        assert gate.maybe_sexual(gate.read_through_all([NEUTRAL, text])), text
 
 
 def test_the_first_pass_looks_for_chinese_terms_with_the_lexicons_own_pattern():

@@ -8,6 +8,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 #: Run in a child process: ``gc.freeze`` is process-wide.
 PROBE = """
 import gc, json, os, sys, weakref
@@ -63,3 +65,24 @@ def test_batches_come_back_in_order_and_each_process_is_settled_after_its_first_
                 assert frozen > 0  # forked from a parent that froze what it held first
             seen.add(pid)
         assert found["collected"]  # garbage made after settling is still collected
+
+
+def test_the_pipes_to_the_workers_hold_a_few_batches():
+    fcntl = pytest.importorskip("fcntl")
+    if not hasattr(fcntl, "F_GETPIPE_SZ"):
+        pytest.skip("pipe sizes are Linux's")
+    from concurrent.futures import ProcessPoolExecutor
+    from pathlib import Path
+
+    from augment.engine.workers import PIPE_BYTES, _widen_pipes
+
+    if int(Path("/proc/sys/fs/pipe-max-size").read_text()) < PIPE_BYTES:
+        pytest.skip("this machine caps pipes below PIPE_BYTES")
+    pool = ProcessPoolExecutor(1)
+    try:
+        pipes = (pool._call_queue._reader, pool._result_queue._reader)
+        assert all(fcntl.fcntl(p.fileno(), fcntl.F_GETPIPE_SZ) < PIPE_BYTES for p in pipes)  # a pipe's default (64 KiB)
+        _widen_pipes(pool)
+        assert [fcntl.fcntl(p.fileno(), fcntl.F_GETPIPE_SZ) for p in pipes] == [PIPE_BYTES, PIPE_BYTES]
+    finally:
+        pool.shutdown()

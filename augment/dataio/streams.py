@@ -16,6 +16,7 @@ import itertools
 import json
 import os
 import sys
+from array import array
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator
 
@@ -85,6 +86,42 @@ class Raw:
 
 def _raw(location: Location, value: Any, error: str | None, text: str | None, format: Any, line: bytes | None) -> Raw:
     return Raw(location, value, error, text, format, line=line)
+
+
+class Batch(list):
+    """A batch of ``(ordinal, Raw)`` for the per-record work. It pickles
+    (to a worker process or a Ray task) as a few byte strings when its
+    records are unparsed lines of one file read with one format, as those
+    of a JSON Lines file are: a tenth of the time of pickling each record."""
+
+    def __reduce__(self) -> tuple:
+        if not self:
+            return (Batch, ((),))
+        raw = self[0][1]
+        file, fmt = raw.location.file, raw.format
+        lines: list[bytes] = []
+        numbers = array("q")
+        for ordinal, raw in self:
+            if raw._line is None or raw.format is not fmt or raw.location.file != file:
+                return (Batch, (list(self),))  # (parsed, unreadable or mixed records: each as itself)
+            lines.append(raw._line)
+            numbers.append(ordinal)
+            numbers.append(raw.location.line)
+            numbers.append(len(raw._line))
+        return (_lines_batch, (file, fmt, numbers.tobytes(), b"".join(lines)))
+
+
+def _lines_batch(file: str, fmt: Any, numbers: bytes, data: bytes) -> Batch:
+    batch = Batch()
+    append = batch.append
+    values = array("q")
+    values.frombytes(numbers)
+    start = 0
+    for i in range(0, len(values), 3):
+        end = start + values[i + 2]
+        append((values[i], Raw(Location(file, values[i + 1]), format=fmt, line=data[start:end])))
+        start = end
+    return batch
 
 
 Progress = Callable[[int], None]

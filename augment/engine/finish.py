@@ -199,6 +199,19 @@ class Finish:
             block.add(result.ordinal, written)
         return out
 
+    def plainly(self, conv: Conversation, ordinal: int, persona: Persona | None, target: Format) -> Written | None:
+        """A source conversation, encoded, when the filters let it through
+        unchanged (none notes a change) and ``target`` holds it: as
+        :meth:`_one` would write it; None otherwise."""
+        conv, changes, rejected = run_filters(self.filters, conv, FilterContext(conv, ordinal, True, persona))
+        if changes or rejected is not None:
+            return None
+        try:
+            conv, record = encode_for_output(conv, target, persona, expand=self.expand, user_name=self.user_name, safety_off=self.safety_off)
+        except RecordError:
+            return None
+        return as_written(conv, record)
+
     def _one(self, result: Result, fate: Kept, target: Format) -> Output:
         conv = fate.conversation
         out = Output(fate.original, conv)

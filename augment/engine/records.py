@@ -6,7 +6,9 @@ ordinals, so it can run in worker processes; what it returns says, for each
 record, what became of it (:mod:`augment.engine.fate`), except that a run of
 records written as they came is one block of bytes and counts
 (:class:`~augment.engine.finish.Plain`). The main process counts and writes
-afterwards, in input order.
+afterwards, in input order. In a conversion, such records go straight from
+their decoded conversation to their bytes; the others go the whole way,
+which says what became of them.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from augment.dataio.reading import detect, record_formats
 from augment.dataio.streams import Raw
 from augment.dataio.validation import problems, repair
 from augment.engine.fate import Dropped, Failed, Fate, Kept
-from augment.engine.finish import Finish, Output, Plain
+from augment.engine.finish import Finish, Output, Plain, Written
 from augment.errors import AugmentError, RecordError
 
 if TYPE_CHECKING:
@@ -86,6 +88,53 @@ class RecordJob:
         self._per_record = record_formats(self.formats)  # the formats to tell a record's by, chosen once
 
     def __call__(self, batch: list[tuple[int, Raw]]) -> list[Result | Plain]:
+        return self._converted(batch) if self._converts() else self._worked(batch)
+
+    def _converts(self) -> bool:
+        """A conversion: no step, repair or check, and the filters and the
+        encoding all done here."""
+        return self.engine is None and self.greeting is None and not self.check and self.write and self.pack and self.finish is not None and self.finish.encode
+
+    def _converted(self, batch: list[tuple[int, Raw]]) -> list[Result | Plain]:
+        """A conversion's batch (no step, repair or check; filtered and encoded
+        here): each record that is plainly written (see :class:`Plain`) goes
+        straight from its decoded conversation to its bytes; any other goes
+        the whole way (:meth:`_worked`), which says what became of it."""
+        finish = self.finish
+        assert finish is not None
+        out: list[Result | Plain] = []
+        block: Plain | None = None
+        for ordinal, raw in batch:
+            done = self._plainly(raw, ordinal, finish)
+            if done is None:
+                out += self._worked([(ordinal, raw)])
+                block = None
+                continue
+            name, written = done
+            if block is None or block.format != name:
+                block = Plain(ordinal, name)
+                out.append(block)
+            block.add(ordinal, [written])
+        return out
+
+    def _plainly(self, raw: Raw, ordinal: int, finish: Finish) -> tuple[str, Written] | None:
+        """(output format, bytes) of a record read, filtered and encoded with
+        nothing to note; None for any other record."""
+        if raw.error is not None:
+            return None
+        try:
+            fmt = raw.format or detect(self._per_record, raw.value, chosen=True)
+            conv = fmt.decode(raw.value)
+        except Exception:  # noqa: BLE001 - the whole way says what is wrong with the record
+            return None
+        if conv.notes:
+            return None
+        conv.location = raw.location
+        target = finish.target or fmt
+        written = finish.plainly(conv, ordinal, link(conv, self.personas), target) if target.writable else None
+        return None if written is None else (target.name, written)
+
+    def _worked(self, batch: list[tuple[int, Raw]]) -> list[Result | Plain]:
         results: list[Result] = []
         decoded: list[Result] = []
         for ordinal, raw in batch:

@@ -22,7 +22,7 @@ from augment.dataio.formats import Format
 from augment.dataio.outputs import Rejects
 from augment.dataio.reading import Reader
 from augment.dataio.shards import ShardedOutput
-from augment.dataio.streams import STDIO, AtomicFile, RecordWriter, is_array_path
+from augment.dataio.streams import STDIO, AtomicFile, Batch, RecordWriter, is_array_path
 from augment.engine.filters import Filter, FilterContext
 from augment.engine.finish import Finish, Output, Plain, as_written, encode_for_output, encoded_or_none, run_filters
 from augment.engine.records import RecordJob, Result
@@ -106,7 +106,7 @@ class Run:
             executor.start(self.job)  # loads the steps' data before local workers start, so they share it
             self._replay_filters(done)
             raws = ((o, r) for o, r in enumerate(self.reader.read(self.progress)) if o >= done)
-            for batch in executor.map(self.job, batched(raws, self.batch_size)):
+            for batch in executor.map(self.job, batched(raws, self.batch_size, Batch)):
                 for result in batch:
                     self._account(result, writer)
                     done = result.ordinal + 1
@@ -298,7 +298,7 @@ class Run:
         if not self.filters or not done:
             return
         raws = ((o, r) for o, r in enumerate(self.reader.read()) if o < done)
-        for batch in self._executor.map(self.job, batched(raws, self.batch_size)):
+        for batch in self._executor.map(self.job, batched(raws, self.batch_size, Batch)):
             for result in batch:
                 if type(result) is Plain:
                     continue  # nothing a filter left here must see (Plain comes only when no filter is left here)

@@ -33,9 +33,10 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+def batched(items: Iterable[T], size: int, kind: type[list] = list) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (the last may be shorter), each a ``kind``."""
     iterator = iter(items)
-    while batch := list(itertools.islice(iterator, size)):
+    while batch := kind(itertools.islice(iterator, size)):
         yield batch
 
 
@@ -110,6 +111,7 @@ def run_batches(job: Callable[[list[T]], R], batches: Iterable[list[T]], workers
     if method == "fork":
         _freeze()  # the workers' collectors then leave the parent's objects alone (and unshared)
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method), initializer=_start_worker, initargs=(job,))
+    _widen_pipes(pool)
     try:
         pending: deque = deque()
         for batch in batches:
@@ -127,6 +129,30 @@ def run_batches(job: Callable[[list[T]], R], batches: Iterable[list[T]], workers
             process.terminate()
         raise
     pool.shutdown(wait=True)
+
+
+#: What each pipe between a pool and its workers holds (Linux). A batch and
+#: its results are about 100 KB, which a default pipe (64 KiB) takes in
+#: pieces, a worker waiting between them on the parent's threads (wider:
+#: 10% of a two-worker conversion).
+PIPE_BYTES = 1 << 20
+
+
+def _widen_pipes(pool) -> None:
+    """Let the pool's pipes hold a few batches; where that cannot be asked
+    (not Linux, refused) they stay as they are, only slower."""
+    try:
+        import fcntl
+
+        ask = fcntl.F_SETPIPE_SZ
+        pipes = (pool._call_queue._reader, pool._result_queue._reader)  # (private: the pool has no public handle on them)
+    except (ImportError, AttributeError):
+        return
+    for pipe in pipes:
+        try:
+            fcntl.fcntl(pipe.fileno(), ask, PIPE_BYTES)
+        except OSError:
+            pass
 
 
 def run_overlapped(job: Callable[[list[T]], R], batches: Iterable[list[T]], in_flight: int) -> Iterator[R]:

@@ -131,10 +131,15 @@ def label(path: str) -> str:
     return "<stdin>" if path == STDIO else path
 
 
+#: The read buffer of an input file: lines are read from it (the default,
+#: 8 KiB, reads the disk every few role-play records: 2.5 times the time a line).
+READ_BUFFER = 1 << 16
+
+
 def open_binary(path: str) -> IO[bytes]:
     if path == STDIO:
         return sys.stdin.buffer
-    return open(path, "rb")
+    return open(path, "rb", buffering=READ_BUFFER)
 
 
 def input_size(path: str) -> int | None:

@@ -516,6 +516,22 @@ def maybe_sexual(text: str) -> bool:
     return not text.isascii() and _chinese_terms().search(text) is not None
 
 
+def may_hold_a_term(conv: Conversation) -> bool:
+    """The first pass over a record's texts: False only when none holds a
+    sexual term. The whole gate decides each text on its own, so the system
+    prompt may be passed over apart from the rest, and its answer is kept:
+    a role-play corpus repeats a character's system prompt across many chats."""
+    texts = conversation_texts(conv)
+    if conv.system is None or len(texts) == 1:
+        return maybe_sexual(read_through_all(texts))
+    return _system_may_hold_a_term(texts[0]) or maybe_sexual(read_through_all(texts[1:]))
+
+
+@lru_cache(maxsize=1024)
+def _system_may_hold_a_term(text: str) -> bool:
+    return maybe_sexual(read_through_all([text]))
+
+
 @lru_cache(maxsize=None)
 def _chinese_terms() -> re.Pattern[str]:
     """The lexicon's Chinese pattern alone (its English one is the largest
@@ -632,7 +648,7 @@ class Safety(Filter):
     def check(self, conversation: Conversation, context: FilterContext) -> str | None:
         card_sexual, card_minor = self._card(context.persona) if context.persona is not None else (None, None)
         if card_sexual is None and self.resources.client is None:
-            if not maybe_sexual(read_through_all(conversation_texts(conversation))):
+            if not may_hold_a_term(conversation):
                 return None  # what the whole gate answers for a record with no sexual term and no judge
         parts = prepared(conversation_parts(conversation))
         sexual = _first_sexual(parts) or card_sexual  # most records have none: look for minors only then

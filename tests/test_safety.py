@@ -288,6 +288,9 @@ def test_the_first_pass_never_misses_what_the_gate_finds(pieces):
     parts = [("turn 1", text), ("turn 2", NEUTRAL)]
     if gate._first_sexual(gate.prepared(parts)) is not None:
         assert gate.maybe_sexual(gate.read_through_all([t for _, t in parts]))
+        # and as a record's system prompt (passed over apart, its answer kept) or one of its turns
+        assert gate.may_hold_a_term(chat(NEUTRAL, NEUTRAL, system=text))
+        assert gate.may_hold_a_term(chat(NEUTRAL, text, system=NEUTRAL))
 
 
 def test_the_first_pass_finds_a_phrase_whatever_stands_between_its_words():
@@ -314,6 +317,20 @@ def test_the_first_pass_reads_through_what_hides_a_term():
         assert gate.maybe_sexual(gate.read_through_all([text])), text
     for text in [NEUTRAL, "Sussex and Essex", "a document", "the opposite sex"[:12], "他们谈论天气。"]:
         assert not gate.maybe_sexual(gate.read_through_all([text])), text
+
+
+def test_the_first_pass_keeps_the_answer_for_a_system_prompt_and_still_reads_the_turns():
+    system = "You are Mira, the harbor-master. Stay in character."
+    gate._system_may_hold_a_term.cache_clear()
+    assert not gate.may_hold_a_term(chat(NEUTRAL, NEUTRAL, system=system))
+    for _ in range(3):  # the same prompt in other chats: its answer is kept
+        assert not gate.may_hold_a_term(chat(NEUTRAL, "Good evening.", system=system))
+        assert gate.may_hold_a_term(chat(NEUTRAL, SEXUAL_EN, system=system))
+    assert gate._system_may_hold_a_term.cache_info().hits == 6
+    assert gate.may_hold_a_term(chat(NEUTRAL, NEUTRAL, system=SEXUAL_EN))
+    assert gate.may_hold_a_term(chat(SEXUAL_ZH, NEUTRAL))
+    assert not gate.may_hold_a_term(chat(NEUTRAL, NEUTRAL))
+    assert gate.may_hold_a_term(Conversation([Turn(SYSTEM, SEXUAL_EN)]))
 
 
 def test_punctuation_the_first_pass_reads_as_it_is_stays_punctuation_when_read_through():

@@ -464,7 +464,7 @@ def _first_pass() -> tuple[dict[str, list[tuple[str, ...]]], Any]:
 #: space; none of it is invisible.
 PLAIN_PUNCTUATION = "\u2014\u2013\u2026\u2018\u2019\u201c\u201d\u00a0\u00ab\u00bb\u2022\u00b7"
 #: A character beyond ASCII other than ``PLAIN_PUNCTUATION``.
-_NOT_PLAIN = re.compile(f"[^\\x00-\\x7f{PLAIN_PUNCTUATION}]")
+_NOT_PLAIN = augment.LazyPattern(f"[^\\x00-\\x7f{PLAIN_PUNCTUATION}]")
 
 
 def read_through_all(texts: list[str]) -> str:

@@ -123,8 +123,7 @@ class RecordJob:
         if raw.error is not None:
             return None
         try:
-            fmt = raw.format or detect(self._per_record, raw.value, chosen=True)
-            conv = fmt.decode(raw.value)
+            fmt, conv = self._read(raw)
         except Exception:  # noqa: BLE001 - the whole way says what is wrong with the record
             return None
         if conv.notes:
@@ -171,13 +170,17 @@ class RecordJob:
                 assert result.source is not None
                 yield result.source, result.persona
 
+    def _read(self, raw: Raw) -> tuple[Format, Conversation]:
+        """The record's format (its file's, or told by its fields) and its conversation."""
+        fmt = raw.format or detect(self._per_record, raw.value, chosen=True)
+        return fmt, fmt.decode(raw.value)
+
     def _decode(self, result: Result, raw: Raw) -> bool:
         if raw.error is not None:
             result.fates.append(Failed(raw.error))
             return False
         try:
-            fmt = raw.format or detect(self._per_record, raw.value, chosen=True)
-            conv = fmt.decode(raw.value)
+            fmt, conv = self._read(raw)
         except RecordError as exc:
             result.fates.append(Failed(str(exc)))
             return False

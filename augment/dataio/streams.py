@@ -92,7 +92,8 @@ class Batch(list):
     """A batch of ``(ordinal, Raw)`` for the per-record work. It pickles
     (to a worker process or a Ray task) as a few byte strings when its
     records are unparsed lines of one file read with one format, as those
-    of a JSON Lines file are: a tenth of the time of pickling each record."""
+    of a JSON Lines file are (1.8 µs a record to pickle against 3.2 for
+    each record as itself, 4.1 against 4.9 to unpickle)."""
 
     def __reduce__(self) -> tuple:
         if not self:

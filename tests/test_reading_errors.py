@@ -604,3 +604,13 @@ def test_a_rejected_record_with_a_big_integer_keeps_its_number_in_the_rejects_fi
     [entry] = jsonl(cwd / "out.jsonl.rejects.jsonl")
     assert entry["location"] == "in.jsonl:2" and entry["reason"].startswith("cannot write as alpaca: ")
     assert entry["record"]["conversations"][1]["n"] == big
+
+
+def test_a_long_number_is_told_by_a_run_of_19_digits_not_by_many_digits():
+    from augment.dataio.streams import _has_long_number, loads
+
+    assert _has_long_number(b'{"n": 1234567890123456789}')
+    assert _has_long_number(b'{"a": 1, "b": "x", "c": 12345678901234567890123}')
+    assert not _has_long_number(b'{"n": 123456789012345678}')
+    assert not _has_long_number(b'{"a": 1234567890, "b": 1234567890, "c": 1234567890}')  # 30 digits, no run of 19
+    assert loads(b'{"n": 123456789012345678901234567890}') == {"n": 123456789012345678901234567890}  # kept, not a float

@@ -214,10 +214,12 @@ def _read_lines(lines: Iterator[bytes], file: str, progress: Progress | None) ->
 # the result is a run of 19 digits in the line (ten times faster than a regex).
 _DIGITS_ONLY = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
 _LONG_RUN = b"0" * 19
+#: Every byte but the digits (deleted, a line's digits are left: most lines have a few).
+_NOT_DIGITS = bytes(b for b in range(256) if not 48 <= b <= 57)
 
 
 def _has_long_number(data: bytes) -> bool:
-    return _LONG_RUN in data.translate(_DIGITS_ONLY)
+    return len(data.translate(None, _NOT_DIGITS)) >= len(_LONG_RUN) and _LONG_RUN in data.translate(_DIGITS_ONLY)
 
 
 def loads(data: bytes) -> Any:

@@ -107,6 +107,17 @@ def _plain(ordinal: int, records: int, format: str, data: list[bytes], seen: lis
     return out
 
 
+def add_plain(out: list, block: Plain | None, ordinal: int, format: str, written: list[Written]) -> Plain:
+    """Record ``ordinal``, written as ``written`` in ``format``, added to
+    ``block`` (the last item of ``out``, or None) when it is in that format,
+    else to a new block at the end of ``out``; the block it went to."""
+    if block is None or block.format != format:
+        block = Plain(ordinal, format)
+        out.append(block)
+    block.add(ordinal, written)
+    return block
+
+
 def plainly_written(result: Result) -> list[Written] | None:
     """The encoded conversations of ``result`` when that is all there is to
     it (see :class:`Plain`); None otherwise."""
@@ -193,10 +204,7 @@ class Finish:
                 block = None
                 continue
             name = (self.target or result.format).name  # type: ignore[union-attr]  (written: it has a target)
-            if block is None or block.format != name:
-                block = Plain(result.ordinal, name)
-                out.append(block)
-            block.add(result.ordinal, written)
+            block = add_plain(out, block, result.ordinal, name, written)
         return out
 
     def plainly(self, conv: Conversation, ordinal: int, persona: Persona | None, target: Format) -> Written | None:

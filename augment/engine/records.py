@@ -23,7 +23,7 @@ from augment.dataio.reading import detect, record_formats
 from augment.dataio.streams import Raw
 from augment.dataio.validation import problems, repair
 from augment.engine.fate import Dropped, Failed, Fate, Kept
-from augment.engine.finish import Finish, Output, Plain, Written
+from augment.engine.finish import Finish, Output, Plain, Written, add_plain
 from augment.errors import AugmentError, RecordError
 
 if TYPE_CHECKING:
@@ -111,10 +111,7 @@ class RecordJob:
                 block = None
                 continue
             name, written = done
-            if block is None or block.format != name:
-                block = Plain(ordinal, name)
-                out.append(block)
-            block.add(ordinal, [written])
+            block = add_plain(out, block, ordinal, name, [written])
         return out
 
     def _plainly(self, raw: Raw, ordinal: int, finish: Finish) -> tuple[str, Written] | None:

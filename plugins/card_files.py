@@ -15,7 +15,7 @@ and before writing removes the old ``chara``/``ccv3`` chunks.
 
 from __future__ import annotations
 
-import base64
+import binascii  # base64's two calls, without importing base64 at every start
 import json
 import struct
 import zlib
@@ -153,7 +153,7 @@ def placeholder_png(size: tuple[int, int] = PLACEHOLDER_SIZE, rgb: tuple[int, in
 def encode_card(card: dict[str, Any]) -> str:
     """A card as a PNG text chunk holds it: compact JSON, UTF-8, base64."""
     text = json.dumps(card, ensure_ascii=False, separators=(",", ":"))
-    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+    return binascii.b2a_base64(text.encode("utf-8"), newline=False).decode("ascii")
 
 
 def card_from_png(data: bytes) -> tuple[Any, str]:
@@ -162,7 +162,7 @@ def card_from_png(data: bytes) -> tuple[Any, str]:
     for key in CARD_KEYS:
         if key in texts:
             try:
-                return json.loads(base64.b64decode(texts[key], validate=False).decode("utf-8")), key
+                return json.loads(binascii.a2b_base64(texts[key]).decode("utf-8")), key
             except (ValueError, UnicodeDecodeError) as exc:
                 raise AugmentError(f"the {key!r} chunk is not base64 JSON: {exc}") from None
     raise AugmentError("no character card in this PNG (no 'chara' or 'ccv3' text chunk)")

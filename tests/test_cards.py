@@ -421,3 +421,16 @@ def test_replacing_a_png_persona_with_a_json_card_drops_the_old_picture(tmp_path
     done = run_cli("personas", "import", str(CARDS / "wren.v2.json"), "--dir", str(root), "--force")
     assert done.returncode == 0, done.stderr.decode()
     assert not (root / "wren-alder.png").exists()
+
+
+@pytest.mark.parametrize("text", [b"not base64 at all!", base64.b64encode(b"{not json"), base64.b64encode(b"\xff\xfe{}")])
+def test_a_card_chunk_that_is_not_base64_json_says_so(text):
+    from augment import AugmentError
+    from augment_plugins.card_files import card_from_png
+
+    png = make_png({})
+    body = b"chara\0" + text
+    chunk = struct.pack(">I", len(body)) + b"tEXt" + body + struct.pack(">I", zlib.crc32(b"tEXt" + body))
+    png = png[:-12] + chunk + png[-12:]  # before IEND
+    with pytest.raises(AugmentError, match="the 'chara' chunk is not base64 JSON"):
+        card_from_png(png)

@@ -311,3 +311,57 @@ def test_a_plugin_whose_hook_fails_registers_the_same_from_the_manifest_as_in_a_
     monkeypatch.setitem(sys.modules, "half_broken", module)  # what the entry point names
     assert lazy.augmenters["shout"] is full.augmenters["shout"]
     assert "whisper" not in lazy.filters and list(lazy.filters) == list(full.filters)
+
+
+TRICKY = '''
+import augment
+
+@augment.hookimpl
+def register_formats(register):
+    pass
+
+@augment.hookimpl(specname="register_filters")
+def filters_under_another_name(register):
+    pass
+
+def plain(register):
+    pass
+
+def marked_wrongly(register):
+    pass
+marked_wrongly.augment_impl = "not options"
+
+as_static = staticmethod(register_formats)
+as_class = classmethod(register_formats)
+
+class Lazy:
+    def __getattr__(self, name):
+        raise RuntimeError("looked at")
+
+lazy = Lazy()
+number = 3
+'''
+
+
+def test_our_plugin_manager_finds_in_a_module_exactly_the_hooks_pluggy_finds(tmp_path):
+    """The manager looks a module plugin's names up in its dictionary (not
+    through inspect.getattr_static): for every name of every built-in
+    plugin module, and of a module with odd names, it answers as pluggy's
+    own manager does."""
+    import importlib
+
+    import pluggy
+
+    tricky = types.ModuleType("tricky")
+    exec(TRICKY, tricky.__dict__)
+    modules = [tricky] + [importlib.import_module(p.target.partition(":")[0]) for p in plugins.load().plugins if p.builtin]
+    assert len(modules) > 20
+    ours, theirs = plugins._manager(), pluggy.PluginManager(plugins.GROUP)
+    found = 0
+    for module in modules:
+        for name in dir(module):
+            assert ours.parse_hookimpl_opts(module, name) == theirs.parse_hookimpl_opts(module, name), (module.__name__, name)
+            found += ours.parse_hookimpl_opts(module, name) is not None
+    assert found > len(modules)  # the hooks themselves were found, not only the names that are none
+    assert ours.parse_hookimpl_opts(tricky, "filters_under_another_name") == {**theirs.parse_hookimpl_opts(tricky, "filters_under_another_name")}
+    assert ours.parse_hookimpl_opts(tricky, "filters_under_another_name")["specname"] == "register_filters"

@@ -121,3 +121,20 @@ def json_key(body):
     import json
 
     return json.dumps([body["messages"], body.get("seed")], sort_keys=True)
+
+
+def test_the_fingerprint_is_the_sha256_journals_were_written_with(tmp_path):
+    """The fingerprint uses CPython's own SHA-256 (not hashlib's OpenSSL one,
+    slower to import): a journal written before still matches."""
+    import hashlib
+    import json
+
+    from augment.engine.resume import fingerprint
+
+    data = tmp_path / "in.jsonl"
+    data.write_text("{}\n")
+    st = data.stat()
+    args = ["convert", str(data), "--to", "openai", "-o", "out.jsonl"]
+    material = [args, [[str(data), st.st_size, st.st_mtime_ns], [str(tmp_path / "gone"), None]]]
+    got = fingerprint(args + ["--resume"], [str(data), str(tmp_path / "gone")])
+    assert got == hashlib.sha256(json.dumps(material).encode()).hexdigest()

@@ -11,12 +11,19 @@ given by a model come from the cache, so no request is made twice.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
 from pathlib import Path
 from typing import Any
+
+try:  # CPython's own SHA-256: importing hashlib loads OpenSSL (2-3 ms of every run's start)
+    from _sha256 import sha256
+except ImportError:  # pragma: no cover - another Python, or 3.12+ (_sha2)
+    try:
+        from _sha2 import sha256
+    except ImportError:
+        from hashlib import sha256
 
 from augment.dataio.streams import write_json_atomic
 
@@ -35,7 +42,7 @@ def fingerprint(argv: list[str], input_files: list[str]) -> str:
             stamps.append([path, st.st_size, st.st_mtime_ns])
         except OSError:
             stamps.append([path, None])
-    return hashlib.sha256(json.dumps([args, stamps]).encode()).hexdigest()
+    return sha256(json.dumps([args, stamps]).encode()).hexdigest()
 
 
 def partial_path(path: str | Path) -> Path:

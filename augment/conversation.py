@@ -41,6 +41,8 @@ class Location:
 
 @dataclass
 class Turn:
+    """One message: its role, text, speaker name, and what else its format carried."""
+
     role: str
     content: str
     name: str | None = None
@@ -88,6 +90,9 @@ class Preference:
 
 @dataclass
 class Conversation:
+    """One record as every format reads and writes it: the dialogue's turns, and
+    what travels with them (tools, preference or label, provenance, extras)."""
+
     turns: list[Turn] = field(default_factory=list)
     tools: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)

@@ -43,6 +43,8 @@ ALLOW_ENV = "AUGMENT_PLUGINS"
 
 @dataclass
 class PluginInfo:
+    """One plugin as loaded: its name, version, hooks, what it registered, or its error."""
+
     name: str
     version: str | None
     builtin: bool

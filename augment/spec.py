@@ -31,12 +31,16 @@ class StepSpec:
 
 @dataclass(frozen=True)
 class FilterSpec:
+    """A filter of the command line: its name and option values."""
+
     name: str
     values: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class RunSpec:
+    """Everything a command line asks of a run, before anything is loaded or opened."""
+
     source: Source
     #: Where records go: a file, ``-`` for stdout, or None (nothing is written).
     output: str | None = None

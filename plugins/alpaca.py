@@ -20,6 +20,8 @@ from augment import ASSISTANT, FUNCTION_CALL, SYSTEM, USER, Conversation, Format
 
 @dataclass(frozen=True)
 class Columns:
+    """The column names an Alpaca file uses (LLaMA-Factory's ``columns``)."""
+
     prompt: str = "instruction"
     query: str = "input"
     response: str = "output"

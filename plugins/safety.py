@@ -378,8 +378,8 @@ def _under_18_zh(text: str) -> bool:
 
 #: Markup read through, so "<b>15</b>&nbsp;years old" and a zero-width space
 #: inside a word hide nothing, with or without the clean filter before this one.
-MARKUP = re.compile(r"</?(?!(?:bot|user|char)>)[a-z][a-z0-9]*(?:\s[^<>]*)?/?>", re.IGNORECASE)  # <BOT>, <USER> stay
-INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
+MARKUP = augment.LazyPattern(r"</?(?!(?:bot|user|char)>)[a-z][a-z0-9]*(?:\s[^<>]*)?/?>", re.IGNORECASE)  # <BOT>, <USER> stay
+INVISIBLE = augment.LazyPattern("[\u200b-\u200d\u2060\ufeff\u00ad]")
 
 
 def _read_through(text: str) -> str:

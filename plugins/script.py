@@ -9,14 +9,13 @@ side and keeps their name on the turn.
 
 from __future__ import annotations
 
-import re
 from typing import Any, Iterator
 
 import augment
 from augment import ASSISTANT, USER, Conversation, Format, Location, RecordError, Turn, UsageError, type_name
 
-SPEAKER = re.compile(r"^\s*([^\W\d_][\w .'’·\-]{0,39}?)\s*[:：]\s*(.*)$")
-HEADING = re.compile(r"^\s*(?:#+\s*(.*?)\s*|-{3,}\s*)$")
+SPEAKER = augment.LazyPattern(r"^\s*([^\W\d_][\w .'’·\-]{0,39}?)\s*[:：]\s*(.*)$")
+HEADING = augment.LazyPattern(r"^\s*(?:#+\s*(.*?)\s*|-{3,}\s*)$")
 
 
 class Script(Format):

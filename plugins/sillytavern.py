@@ -391,11 +391,11 @@ def chat_metadata(header: dict[str, Any], chat_type: str, rejected: Any, message
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 #: ``June 19, 2023 2:20pm``: what SillyTavern writes for a message.
-MERIDIEM = re.compile(r"([A-Za-z]+)\.?\s+(\d{1,2}),\s*(\d{4})\s+(\d{1,2}):(\d{1,2})(?::(\d{1,2}))?\s*([ap]m)", re.I)
+MERIDIEM = augment.LazyPattern(r"([A-Za-z]+)\.?\s+(\d{1,2}),\s*(\d{4})\s+(\d{1,2}):(\d{1,2})(?::(\d{1,2}))?\s*([ap]m)", re.I)
 #: ``2025-09-26@16h04m11s`` (a chat's create_date) and ``2023-6-19 @20h 13m 44s 512ms`` (imports).
-HUMANIZED = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})\s*@\s*(\d{1,2})h\s*(\d{1,2})m\s*(\d{1,2})s(?:\s*(\d{1,3})ms)?")
-EPOCH = re.compile(r"\d+(?:\.\d+)?")
-ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
+HUMANIZED = augment.LazyPattern(r"(\d{4})-(\d{1,2})-(\d{1,2})\s*@\s*(\d{1,2})h\s*(\d{1,2})m\s*(\d{1,2})s(?:\s*(\d{1,3})ms)?")
+EPOCH = augment.LazyPattern(r"\d+(?:\.\d+)?")
+ISO = augment.LazyPattern(r"\d{4}-\d{2}-\d{2}")
 #: Epoch numbers below this count seconds, above it milliseconds (10^11 ms is 1973).
 SECONDS_BELOW = 1e11
 

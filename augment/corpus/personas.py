@@ -51,6 +51,8 @@ IMAGE_SUFFIX = ".png"
 
 @dataclass
 class Persona:
+    """A character: a card's fields, by the id of its file in the folder."""
+
     id: str
     #: The card's ``data`` object, every field as read.
     data: dict[str, Any]

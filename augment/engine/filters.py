@@ -19,6 +19,8 @@ from augment.conversation import Conversation
 
 @dataclass
 class FilterContext:
+    """What a filter may know about the record it checks besides the record itself."""
+
     #: The conversation the one being checked was made from (itself for an original).
     source: Conversation
     #: The input record's ordinal: variants of one source share it.

@@ -14,6 +14,8 @@ QUOTE_LIMIT = 60
 
 @dataclass
 class Summary:
+    """What a run did, counted: records read, written, rejected and repaired, and why."""
+
     read: int = 0
     written: int = 0
     rejected: int = 0

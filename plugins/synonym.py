@@ -124,7 +124,7 @@ class ContentTagger:
     def _lemma(self, low: str, pos: str) -> str | None:
         """The dictionary form of ``low`` as ``pos``, if WordNet knows it so."""
         table = self.table
-        for lemma in (*table.get_lemma(low, pos), table.morphy(low, pos)):
+        for lemma in (*table.lemmas_to_try(low, pos), table.morphy(low, pos)):
             if lemma and table.synsets(lemma, pos):
                 return lemma
         return None

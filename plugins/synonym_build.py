@@ -1,7 +1,8 @@
 """Building the synonym table (see ``synonym_table``): NLTK's WordNet reader and
 lemminflect are asked once, and their answers kept as plain dicts and lists.
 
-Takes a few seconds; runs when the cache folder has no table for this WordNet.
+Takes tens of seconds (23 s on the 2-core machine, 3 of them for the kept
+guesses); runs when the cache folder has no table for this WordNet.
 """
 
 from __future__ import annotations
@@ -69,5 +70,8 @@ def _lemminflect() -> dict:
 
 def build(folder: Path) -> dict:
     from . import wordnet_data
+    from .synonym_table import SynonymTable
 
-    return {**_wordnet(wordnet_data.wordnet(), folder), "lemminflect": _lemminflect()}
+    data = {**_wordnet(wordnet_data.wordnet(), folder), "lemminflect": _lemminflect()}
+    data["guessed"] = SynonymTable(data).guesses()  # lemminflect's guesses that name a WordNet lemma (a few seconds)
+    return data

@@ -123,11 +123,7 @@ class ContentTagger:
     @lru_cache(maxsize=1 << 16)
     def _lemma(self, low: str, pos: str) -> str | None:
         """The dictionary form of ``low`` as ``pos``, if WordNet knows it so."""
-        table = self.table
-        for lemma in (*table.lemmas_to_try(low, pos), table.morphy(low, pos)):
-            if lemma and table.synsets(lemma, pos):
-                return lemma
-        return None
+        return self.table.lemma(low, pos)
 
     @lru_cache(maxsize=8192)
     def _frequency(self, low: str, pos: str) -> int:

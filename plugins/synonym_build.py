@@ -1,8 +1,8 @@
 """Building the synonym table (see ``synonym_table``): NLTK's WordNet reader and
 lemminflect are asked once, and their answers kept as plain dicts and lists.
 
-Takes tens of seconds (23 s on the 2-core machine, 3 of them for the kept
-guesses); runs when the cache folder has no table for this WordNet.
+Takes tens of seconds (24 s on the 2-core machine, 3.5 of them for the held
+words' lemmas); runs when the cache folder has no table for this WordNet.
 """
 
 from __future__ import annotations
@@ -73,5 +73,5 @@ def build(folder: Path) -> dict:
     from .synonym_table import SynonymTable
 
     data = {**_wordnet(wordnet_data.wordnet(), folder), "lemminflect": _lemminflect()}
-    data["guessed"] = SynonymTable(data).guesses()  # lemminflect's guesses that name a WordNet lemma (a few seconds)
+    data["lemmas"] = SynonymTable(data).held_lemmas()  # the tagger's lemma of each word lemminflect holds (a few seconds)
     return data

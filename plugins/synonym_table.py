@@ -33,7 +33,7 @@ from pathlib import Path
 
 from augment import cache_folder, wordnet_folder
 
-FORMAT = 3  # 2: equal strings and tuples stored once (shared when loaded); 3: the guesses that name a lemma (``guessed``)
+FORMAT = 4  # 2: equal strings and tuples stored once (shared when loaded); 4: the held words' lemmas (``lemmas``)
 POSES = "nvar"
 UPOS = {"n": "NOUN", "v": "VERB", "a": "ADJ", "r": "ADV"}
 SOURCE_FILES = tuple(f"{kind}.{pos}" for kind in ("index", "data") for pos in ("noun", "verb", "adj", "adv")) + (
@@ -65,9 +65,9 @@ class SynonymTable:
         self.synsets = lru_cache(maxsize=1 << 13)(self._synsets)
         self.get_lemma = lru_cache(maxsize=1 << 13)(self._get_lemma)
         self.get_inflection = lru_cache(maxsize=1 << 13)(self._get_inflection)
-        #: pos -> word -> lemma: lemminflect's guesses, made when the table was
-        #: built, for the words its tables hold (``guesses``); None until then.
-        self.guessed: dict[str, dict[str, str]] | None = data.get("guessed")
+        #: word -> its ``lemma`` for each part of speech, for the words
+        #: lemminflect's tables hold (``held_lemmas``); None while building.
+        self.lemmas: dict[str, tuple[str | None, ...]] | None = data.get("lemmas")
 
     def _morphy(self, form: str, pos: str) -> list[str]:
         """NLTK's ``_morphy``: the forms of ``form`` WordNet lists for ``pos``."""
@@ -100,37 +100,30 @@ class SynonymTable:
             return found
         return self._guess(low, upos)  # not listed: what getLemma does next
 
-    def lemmas_to_try(self, low: str, pos: str) -> tuple[str, ...]:
-        """What the tagger tries of ``get_lemma(low, pos)`` (``low``: lower
-        case) before ``morphy``: a lemma counts only where WordNet has senses
-        for it, so a guess that names none may be left out. For a word
-        lemminflect's tables hold (86% of the guesses on distinct English
-        text), the guess that names one was made when the table was built
-        (``guesses``): its network is not run again."""
-        upos = UPOS[pos]
-        found = self._listed_lemma(low, upos)
-        if found is not None:
-            return found
-        if self.guessed is not None and low in self._lemma_dict:
-            lemma = self.guessed[pos].get(low)
-            return () if lemma is None else (lemma,)
-        return self._guess(low, upos)
+    def lemma(self, low: str, pos: str) -> str | None:
+        """The dictionary form of ``low`` (lower case) as ``pos``, if WordNet
+        knows it so: the first of lemminflect's lemmas (its guess for a word it
+        does not list as ``pos``) and ``morphy``'s that has senses. For the
+        words lemminflect's tables hold, the answers were worked out when the
+        table was built (``held_lemmas``): every process reads them there
+        instead of working them out again (a word lemminflect does not list
+        goes through its network)."""
+        if self.lemmas is not None:
+            found = self.lemmas.get(low)
+            if found is not None:
+                return found[POSES.index(pos)]
+        return self._find_lemma(low, pos)
 
-    def guesses(self) -> dict[str, dict[str, str]]:
-        """For each part of speech, lemminflect's guess at the lemma of each
-        word its tables hold but do not list as that part of speech, where
-        the guess has senses in WordNet (the others never count: see
-        ``lemmas_to_try``): made once, when the table is built."""
-        out: dict[str, dict[str, str]] = {}
-        for pos in POSES:
-            upos, found = UPOS[pos], {}
-            for word in sorted(self._lemma_dict):
-                if word == word.lower() and self._listed_lemma(word, upos) is None:
-                    guess = self._guess(word, upos)
-                    if guess and guess[0] and self.synsets(guess[0], pos):
-                        found[word] = guess[0]
-            out[pos] = found
-        return out
+    def _find_lemma(self, low: str, pos: str) -> str | None:
+        for lemma in (*self.get_lemma(low, pos), self.morphy(low, pos)):
+            if lemma and self.synsets(lemma, pos):
+                return lemma
+        return None
+
+    def held_lemmas(self) -> dict[str, tuple[str | None, ...]]:
+        """``lemma`` of every lower-case word lemminflect's tables hold, for
+        each part of speech (in ``POSES`` order): made once, when the table is built."""
+        return {word: tuple(self._find_lemma(word, pos) for pos in POSES) for word in sorted(self._lemma_dict) if word == word.lower()}
 
     def _listed_lemma(self, word: str, upos: str) -> tuple[str, ...] | None:
         """What ``getLemma`` answers for a word its tables list under ``upos``

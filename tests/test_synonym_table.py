@@ -167,30 +167,25 @@ def test_guessed_lemmas_are_lemminflects_own_guesses():
     assert checked > 50_000
 
 
-def test_the_guesses_kept_in_the_table_leave_every_tagging_answer_as_it_was():
-    """The table keeps, for the words lemminflect's tables hold, the guesses
-    that name a WordNet lemma, made when it was built; the tagger tries those
-    instead of running the network again. For every part of speech, a word
-    gets the lemmas with senses that ``get_lemma`` (lemminflect's answer,
-    guess included) gives it: held words (a sample), and words it does not hold."""
+def test_the_lemmas_kept_in_the_table_are_the_ones_worked_out_at_run_time():
+    """The table keeps the tagger's lemma of every lower-case word
+    lemminflect's tables hold, for each part of speech, worked out when it was
+    built (lemminflect's listed lemma or its network's guess, then morphy,
+    the first with senses); at run time the tagger reads those. Each kept
+    answer (a sample of a tenth) is the one worked out now, and a word the
+    table does not hold is worked out as before."""
     table = st.synonym_table()
-    assert table.guessed is not None and sum(len(found) for found in table.guessed.values()) > 5000
-    held = [w for w in sorted(table._lemma_dict)[::11] if w == w.lower()]
+    assert table.lemmas is not None
+    held = sorted(table.lemmas)
+    assert len(held) > 50_000 and all(w in table._lemma_dict and w == w.lower() for w in held[::97])
+    kinds = set()
+    for word in held[::10]:
+        for pos in st.POSES:
+            got = table.lemma(word, pos)
+            assert got == table._find_lemma(word, pos), (word, pos)
+            listed = table._listed_lemma(word, st.UPOS[pos])
+            kinds.add("none" if got is None else "listed" if listed and got == listed[0] else "guessed or morphy")
+    assert kinds == {"none", "listed", "guessed or morphy"}
     others = ["glorbing", "snarfles", "blickest", "xyzzy", "zorbly", "frobbed", "unfrobbable", "b4", "x", ""]
-    assert all(w not in table._lemma_dict for w in others)
-
-    def with_senses(lemmas, pos):
-        return [lemma for lemma in lemmas if lemma and table.synsets(lemma, pos)]
-
-    guessed = 0
-    for word in held + others:
-        for pos in st.POSES:
-            assert with_senses(table.lemmas_to_try(word, pos), pos) == with_senses(table.get_lemma(word, pos), pos), (word, pos)
-            guessed += word in table.guessed[pos]
-    assert guessed > 300  # held words whose lemma came from a kept guess
-    for word in others:
-        for pos in st.POSES:
-            assert table.lemmas_to_try(word, pos) == table.get_lemma(word, pos)  # not held: the network runs
-    for pos, found in table.guessed.items():
-        for word in sorted(found)[::40]:
-            assert table._guess(word, st.UPOS[pos]) == (found[word],)
+    assert not any(w in table.lemmas for w in others)
+    assert [table.lemma(w, "v") for w in others] == [table._find_lemma(w, "v") for w in others]

@@ -22,7 +22,7 @@ from augment import ASSISTANT, USER, Option, TextAugmenter, between
 
 from . import wordnet_data
 from .nlpaug_choice import substitute_synonyms
-from .synonym_table import SynonymTable, synonym_table
+from .synonym_table import POSES, SynonymTable, synonym_table
 
 #: Words and single other characters; a word keeps its inner apostrophes ("can't").
 TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\S")
@@ -58,6 +58,8 @@ PERFECT = frozenset("have has had having be am is are was were been being get ge
 SENTENCE_END = frozenset(".!?…\"“”'‘’:;")
 
 PENN = {"n": "NN", "v": "VB", "a": "JJ", "r": "RB"}
+#: Where each part of speech's lemma is in ``SynonymTable.lemmas_of``.
+POS_INDEX = {pos: i for i, pos in enumerate(POSES)}
 CONTENT_TAGS = frozenset("NN NNS VB VBD VBG VBN VBZ JJ JJR JJS RB".split())
 
 
@@ -73,6 +75,9 @@ class ContentTagger:
         # A word's tag depends only on the word and its neighbours (lower-cased):
         # worked out once per such triple.
         self._tag_in = lru_cache(maxsize=1 << 14)(self._tag)
+        # A word's lemmas as each part of speech, all four at once (the table
+        # holds them for the words lemminflect knows; others are worked out).
+        self._lemmas = lru_cache(maxsize=1 << 15)(table.lemmas_of)
 
     def tag(self, tokens: list[str]) -> list[tuple[str, str]]:
         lows = [token.lower() for token in tokens]
@@ -99,7 +104,8 @@ class ContentTagger:
         return self._inflection(low, pos, prev)
 
     def _pos(self, low: str, prev: str, following: str) -> str | None:
-        found = [p for p in "vnar" if self._lemma(low, p)]
+        lemmas = self._lemmas(low)
+        found = [p for p in "vnar" if lemmas[POS_INDEX[p]]]
         if not found:
             return None
         if len(found) == 1:
@@ -120,10 +126,9 @@ class ContentTagger:
             return "v"
         return max(found, key=lambda p: self._frequency(low, p))
 
-    @lru_cache(maxsize=1 << 16)
     def _lemma(self, low: str, pos: str) -> str | None:
         """The dictionary form of ``low`` as ``pos``, if WordNet knows it so."""
-        return self.table.lemma(low, pos)
+        return self._lemmas(low)[POS_INDEX[pos]]
 
     @lru_cache(maxsize=8192)
     def _frequency(self, low: str, pos: str) -> int:

@@ -1,7 +1,7 @@
 """Building the synonym table (see ``synonym_table``): NLTK's WordNet reader and
 lemminflect are asked once, and their answers kept as plain dicts and lists.
 
-Takes tens of seconds (24 s on the 2-core machine, 3.5 of them for the held
+Takes tens of seconds (28 s on the 2-core machine, 7 of them for the held
 words' lemmas); runs when the cache folder has no table for this WordNet.
 """
 

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from augment import cache_folder, wordnet_folder
 
-FORMAT = 4  # 2: equal strings and tuples stored once (shared when loaded); 4: the held words' lemmas (``lemmas``)
+FORMAT = 5  # 2: equal strings and tuples stored once (shared when loaded); 5: the held words' lemmas (``lemmas``)
 POSES = "nvar"
 UPOS = {"n": "NOUN", "v": "VERB", "a": "ADJ", "r": "ADV"}
 SOURCE_FILES = tuple(f"{kind}.{pos}" for kind in ("index", "data") for pos in ("noun", "verb", "adj", "adv")) + (
@@ -66,7 +66,8 @@ class SynonymTable:
         self.get_lemma = lru_cache(maxsize=1 << 13)(self._get_lemma)
         self.get_inflection = lru_cache(maxsize=1 << 13)(self._get_inflection)
         #: word -> its ``lemma`` for each part of speech, for the words
-        #: lemminflect's tables hold (``held_lemmas``); None while building.
+        #: lemminflect's tables hold and WordNet's one-word forms
+        #: (``held_lemmas``); None while building.
         self.lemmas: dict[str, tuple[str | None, ...]] | None = data.get("lemmas")
 
     def _morphy(self, form: str, pos: str) -> list[str]:
@@ -104,15 +105,19 @@ class SynonymTable:
         """The dictionary form of ``low`` (lower case) as ``pos``, if WordNet
         knows it so: the first of lemminflect's lemmas (its guess for a word it
         does not list as ``pos``) and ``morphy``'s that has senses. For the
-        words lemminflect's tables hold, the answers were worked out when the
-        table was built (``held_lemmas``): every process reads them there
-        instead of working them out again (a word lemminflect does not list
-        goes through its network)."""
+        words lemminflect's tables hold and WordNet's one-word forms, the
+        answers were worked out when the table was built (``held_lemmas``):
+        every process reads them there instead of working them out again (a
+        word lemminflect does not list goes through its network)."""
+        return self.lemmas_of(low)[POSES.index(pos)]
+
+    def lemmas_of(self, low: str) -> tuple[str | None, ...]:
+        """``lemma`` of ``low`` as each part of speech, in ``POSES`` order."""
         if self.lemmas is not None:
             found = self.lemmas.get(low)
             if found is not None:
-                return found[POSES.index(pos)]
-        return self._find_lemma(low, pos)
+                return found
+        return tuple(self._find_lemma(low, pos) for pos in POSES)
 
     def _find_lemma(self, low: str, pos: str) -> str | None:
         for lemma in (*self.get_lemma(low, pos), self.morphy(low, pos)):
@@ -121,9 +126,12 @@ class SynonymTable:
         return None
 
     def held_lemmas(self) -> dict[str, tuple[str | None, ...]]:
-        """``lemma`` of every lower-case word lemminflect's tables hold, for
-        each part of speech (in ``POSES`` order): made once, when the table is built."""
-        return {word: tuple(self._find_lemma(word, pos) for pos in POSES) for word in sorted(self._lemma_dict) if word == word.lower()}
+        """``lemma`` of every lower-case word lemminflect's tables hold, and
+        of every one-word form WordNet lists (letters only), for each part of
+        speech (in ``POSES`` order): made once, when the table is built."""
+        words = {word for word in self._lemma_dict if word == word.lower()}
+        words.update(word for pos in POSES for word in self.index[pos] if word.isalpha() and word == word.lower())
+        return {word: tuple(self._find_lemma(word, pos) for pos in POSES) for word in sorted(words)}
 
     def _listed_lemma(self, word: str, upos: str) -> tuple[str, ...] | None:
         """What ``getLemma`` answers for a word its tables list under ``upos``

@@ -215,8 +215,8 @@ def _dist_of(ep: metadata.EntryPoint) -> tuple[str | None, str | None]:
 class _Manager(pluggy.PluginManager):
     """pluggy's manager, asking a module plugin about each of its names
     through the module's own dictionary: pluggy's general lookup
-    (``inspect.getattr_static``) costs a few microseconds a name, and a
-    plugin module holds hundreds of imported names (2-3 ms of every start)."""
+    (``inspect.getattr_static``) costs 4 µs a name, and the nine plugin
+    modules a convert loads hold 419 names (1.7 ms of every start; 0.2 here)."""
 
     def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
         if isinstance(plugin, types.ModuleType):

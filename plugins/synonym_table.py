@@ -5,9 +5,11 @@ NLTK's WordNet reader takes seconds to start (it indexes every sense on each
 run, in every worker), and lemminflect parses its compressed lookup tables on
 first use. The synonym step asks WordNet only a few things: the forms it lists
 for a part of speech, its exception lists, and for each sense its lemma names
-with their corpus counts. Those, and lemminflect's lookup tables as lemminflect
-reads them, are written once, with NLTK and lemminflect themselves, into one ``marshal`` file
-in the cache folder (``$AUGMENT_CACHE`` or ``~/.cache/augment``), named by the
+with their corpus counts. Those, lemminflect's lookup tables as lemminflect
+reads them, and the tagger's lemmas of every word lemminflect or WordNet
+holds (worked out from the rest: ``SynonymTable.held_lemmas``), are written
+once, with NLTK and lemminflect themselves, into one ``marshal`` file in the
+cache folder (``$AUGMENT_CACHE`` or ``~/.cache/augment``), named by the
 format version and a checksum of the WordNet files and lemminflect's version.
 The file is written to a temporary name and renamed into place, so processes
 building it at the same time do no harm, and it carries a digest of its
@@ -33,6 +35,8 @@ from pathlib import Path
 
 from augment import cache_folder, wordnet_folder
 
+#: Part of the file's name: a new number whenever what is stored, or how
+#: ``held_lemmas`` works its answers out, changes (old files are then not read).
 FORMAT = 5  # 2: equal strings and tuples stored once (shared when loaded); 5: the held words' lemmas (``lemmas``)
 POSES = "nvar"
 UPOS = {"n": "NOUN", "v": "VERB", "a": "ADJ", "r": "ADV"}

@@ -69,7 +69,7 @@ class SynonymTable:
         self.synsets = lru_cache(maxsize=1 << 13)(self._synsets)
         self.get_lemma = lru_cache(maxsize=1 << 13)(self._get_lemma)
         self.get_inflection = lru_cache(maxsize=1 << 13)(self._get_inflection)
-        #: word -> its ``lemma`` for each part of speech, for the words
+        #: word -> its ``lemmas_of``, for the words
         #: lemminflect's tables hold and WordNet's one-word forms
         #: (``held_lemmas``); None while building.
         self.lemmas: dict[str, tuple[str | None, ...]] | None = data.get("lemmas")
@@ -105,18 +105,15 @@ class SynonymTable:
             return found
         return self._guess(low, upos)  # not listed: what getLemma does next
 
-    def lemma(self, low: str, pos: str) -> str | None:
-        """The dictionary form of ``low`` (lower case) as ``pos``, if WordNet
-        knows it so: the first of lemminflect's lemmas (its guess for a word it
-        does not list as ``pos``) and ``morphy``'s that has senses. For the
-        words lemminflect's tables hold and WordNet's one-word forms, the
-        answers were worked out when the table was built (``held_lemmas``):
-        every process reads them there instead of working them out again (a
-        word lemminflect does not list goes through its network)."""
-        return self.lemmas_of(low)[POSES.index(pos)]
-
     def lemmas_of(self, low: str) -> tuple[str | None, ...]:
-        """``lemma`` of ``low`` as each part of speech, in ``POSES`` order."""
+        """The dictionary form of ``low`` (lower case) as each part of speech
+        (in ``POSES`` order), where WordNet knows it so: the first of
+        lemminflect's lemmas (its guess for a word it does not list as that
+        part of speech) and ``morphy``'s that has senses. For the words
+        lemminflect's tables hold and WordNet's one-word forms, the answers
+        were worked out when the table was built (``held_lemmas``): every
+        process reads them there instead of working them out again (a word
+        lemminflect does not list goes through its network)."""
         if self.lemmas is not None:
             found = self.lemmas.get(low)
             if found is not None:
@@ -130,7 +127,7 @@ class SynonymTable:
         return None
 
     def held_lemmas(self) -> dict[str, tuple[str | None, ...]]:
-        """``lemma`` of every lower-case word lemminflect's tables hold, and
+        """The ``lemmas_of`` every lower-case word lemminflect's tables hold, and
         of every one-word form WordNet lists (letters only), for each part of
         speech (in ``POSES`` order): made once, when the table is built."""
         words = {word for word in self._lemma_dict if word == word.lower()}

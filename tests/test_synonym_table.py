@@ -181,12 +181,11 @@ def test_the_lemmas_kept_in_the_table_are_the_ones_worked_out_at_run_time():
     assert all(w in table._lemma_dict or any(w in table.index[pos] for pos in st.POSES) for w in held[::97])
     kinds = set()
     for word in held[::10]:
-        for pos in st.POSES:
-            got = table.lemma(word, pos)
+        for pos, got in zip(st.POSES, table.lemmas_of(word)):
             assert got == table._find_lemma(word, pos), (word, pos)
             listed = table._listed_lemma(word, st.UPOS[pos])
             kinds.add("none" if got is None else "listed" if listed and got == listed[0] else "guessed or morphy")
     assert kinds == {"none", "listed", "guessed or morphy"}
     others = ["glorbing", "snarfles", "blickest", "xyzzy", "zorbly", "frobbed", "unfrobbable", "b4", "x-ed", ""]
     assert not any(w in table.lemmas for w in others)
-    assert [table.lemma(w, "v") for w in others] == [table._find_lemma(w, "v") for w in others]
+    assert [table.lemmas_of(w) for w in others] == [tuple(table._find_lemma(w, pos) for pos in st.POSES) for w in others]

@@ -85,10 +85,10 @@ def characters_of(conv: Conversation, persona: Any = None) -> Counter:
     return named or Counter({UNNAMED: 0})
 
 
-def signature(conv: Conversation) -> Any:
-    """The MinHash values of the dialogue's word 3-grams (character 3-grams
-    for CJK), as the near-duplicates filter hashes them."""
-    words = [w for t in conv.turns if t.role != SYSTEM for w in tokens(t.content)]
+def signature(words: list[str]) -> Any:
+    """The MinHash values of a dialogue's word 3-grams (character 3-grams for
+    CJK), as the near-duplicates filter hashes them; ``words``: the
+    ``tokens`` of its turns (the system prompt's left out), turn after turn."""
     grams = {" ".join(words[i : i + 3]).encode() for i in range(max(1, len(words) - 2))}
     return hashvalues(sorted(grams), NUM_PERM, SEED)  # datasketch's values, without importing it (see augment.corpus.minhash)
 
@@ -233,11 +233,13 @@ class Stats:
         langs = [lang for lang, t in zip(turn_languages(conv), conv.turns) if t.role != SYSTEM and lang]
         language = Counter(langs).most_common(1)[0][0] if langs else "unknown"
         self.languages[language] += 1
+        everything: list[str] = []
         for turn in dialogue:
             self.lengths.setdefault(turn.role, array("q")).append(len(turn.content))
             words = tokens(turn.content)
             self.distinct.add(words)
             self.by_language.setdefault(language, Distinct()).add(words)
+            everything += words
         for name, answers in characters_of(conv, persona).items():
             row = self.characters.setdefault(name, [0, 0])
             row[0] += 1
@@ -246,7 +248,7 @@ class Stats:
         if key in self._seen:
             self.duplicates += 1
         self._seen.add(key)
-        self._signatures += signature(conv).tobytes()
+        self._signatures += signature(everything).tobytes()
         prov = conv.provenance or {}
         chain = prov.get("chain")
         source = prov.get("source") or {}

@@ -18,6 +18,8 @@ from functools import lru_cache
 from typing import Any, Iterable
 
 _MAX = (1 << 32) - 1
+#: A digest's first 4 bytes as a little-endian number (without slicing them off first).
+_FIRST_WORD = struct.Struct("<I").unpack_from
 
 
 @lru_cache(maxsize=None)
@@ -45,7 +47,8 @@ def hashvalues(values: Iterable[bytes], num_perm: int, seed: int) -> Any:
     """The MinHash of ``values`` (bytes): a uint32 array of ``num_perm`` minima."""
     import numpy as np
 
-    hashed = [struct.unpack("<I", hashlib.sha1(v).digest()[:4])[0] for v in values]
+    first, sha1 = _FIRST_WORD, hashlib.sha1
+    hashed = [first(sha1(v).digest())[0] for v in values]
     empty = np.full(num_perm, _MAX, dtype=np.uint32)
     if not hashed:
         return empty

@@ -34,11 +34,14 @@ def _rejects(path: str):
 
 
 def _stats_of(reg: Registry, path: str, from_: str | None, cutoff: int, personas: dict, compare: str | None = None) -> Stats:
-    from augment.corpus.review import from_files
+    def source_of(variants: list) -> list:
+        from augment.corpus.review import from_files  # only for variants whose sources the file does not hold
+
+        return from_files(reg.formats, variants, fallback=compare)
 
     reader = Reader(reg.formats, Source(path, from_))
     job = RecordJob(list(reg.formats.values()), write=False, personas=personas)
-    stats = Stats(path, cutoff, lambda variants: from_files(reg.formats, variants, fallback=compare))
+    stats = Stats(path, cutoff, source_of)
     for conv, persona in job.decoded(reader.read()):
         stats.add(conv, persona)
     stats.add_rejects(_rejects(path))

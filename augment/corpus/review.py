@@ -26,9 +26,10 @@ from augment.corpus.stats import CJK_CHARS, NUMBER, aligned, chain_name, changed
 from augment.dataio.reading import Reader, Source, detect
 from augment.dataio.validation import GREETING_POLICIES, repair
 from augment.errors import RecordError, UsageError
+from augment.patterns import LazyPattern
 
 #: Display tokens: spaces, a CJK character, a word, a punctuation mark.
-DIFF_TOKEN = re.compile(f"\\s+|[{CJK_CHARS}]|[^\\W{CJK_CHARS}]+|[^\\w\\s]", re.UNICODE)
+DIFF_TOKEN = LazyPattern(f"\\s+|[{CJK_CHARS}]|[^\\W{CJK_CHARS}]+|[^\\w\\s]", re.UNICODE)
 
 
 def is_variant(conv: Conversation) -> bool:

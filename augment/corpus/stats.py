@@ -31,13 +31,16 @@ from typing import Any, Callable, Iterable
 from augment.conversation import ASSISTANT, SYSTEM, Conversation
 from augment.corpus.minhash import hashvalues
 from augment.engine.languages import turn_languages
+from augment.patterns import LazyPattern
 
 CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-CJK = re.compile(f"[{CJK_CHARS}]")
+# The CJK patterns compile on first use: re builds a class of CJK ranges code
+# point by code point (3-4 ms each), and text that is all ASCII never needs them.
+CJK = LazyPattern(f"[{CJK_CHARS}]")
 TOKEN = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
-PIECE = re.compile(f"[{CJK_CHARS}]|[^{CJK_CHARS}]+")
+PIECE = LazyPattern(f"[{CJK_CHARS}]|[^{CJK_CHARS}]+")
 #: Counted one token each by the estimate: CJK characters, CJK and full-width punctuation.
-CJK_TOKEN = re.compile(f"[{CJK_CHARS}\u3000-\u303f\uff00-\uffef]")
+CJK_TOKEN = LazyPattern(f"[{CJK_CHARS}\u3000-\u303f\uff00-\uffef]")
 OTHER_WORD = re.compile(f"[^\\W{CJK_CHARS}]+", re.UNICODE)
 #: A filter's or step's name at the head of a reason; numbers, left out of a reason to group it.
 NAME = re.compile(r"[a-z][a-z0-9_-]*")
@@ -57,15 +60,20 @@ UNNAMED = "(unnamed)"
 
 def tokens(text: str) -> list[str]:
     """Words, lower-cased, with CJK text cut into characters (it has no spaces)."""
+    text = text.lower()
+    words = TOKEN.findall(text)
+    if text.isascii() or CJK.search(text) is None:
+        return words  # no word holds a CJK character
     out: list[str] = []
-    for word in TOKEN.findall(text.lower()):
+    for word in words:
         out.extend(PIECE.findall(word) if CJK.search(word) else [word])
     return out
 
 
 def estimate_tokens(text: str) -> float:
     """Tokens a tokenizer would make of ``text``, estimated (see the module doc)."""
-    return len(CJK_TOKEN.findall(text)) + TOKENS_PER_WORD * len(OTHER_WORD.findall(text))
+    cjk = 0 if text.isascii() else len(CJK_TOKEN.findall(text))  # (ASCII holds no CJK token)
+    return cjk + TOKENS_PER_WORD * len(OTHER_WORD.findall(text))
 
 
 def conversation_tokens(conv: Conversation) -> int:

@@ -86,6 +86,9 @@ def test_distinct_n_is_comparable_between_chinese_and_english():
     assert tokens("我爱你，我爱你") == ["我", "爱", "你", "我", "爱", "你"]
     assert tokens("I love you, I love you") == ["i", "love", "you", "i", "love", "you"]
     assert tokens("Mira说好") == ["mira", "说", "好"]
+    # text with no CJK character is cut in one pass; with one, word by word: the same words either way
+    assert tokens("Café — “déjà vu”… K=2") == ["café", "déjà", "vu", "k", "2"]  # (the Kelvin sign lower-cases to ASCII)
+    assert tokens("Café 咖啡 — ｈｅｌｌｏ１２") == ["café", "咖", "啡", "ｈｅｌｌｏ", "１２"]
     zh, en = Stats("zh"), Stats("en")
     zh.add(_conv("我爱你，我爱你", "好。"))
     en.add(_conv("I love you, I love you", "fine."))

@@ -42,6 +42,10 @@ def test_token_estimate_counts_cjk_by_character_and_words_by_1_3():
     assert estimate_tokens("hello world") == pytest.approx(2.6)
     assert estimate_tokens("Mira 说：好的") == pytest.approx(1.3 + 4)
     assert estimate_tokens("  ... !!") == 0
+    # text with nothing from U+3000 on skips the CJK patterns: the same counts (values from the code before)
+    assert estimate_tokens("Café — “déjà vu”… naïve") == pytest.approx(5.2)
+    assert estimate_tokens("Ｈｉ，Mira — 你好") == pytest.approx(7.6)
+    assert estimate_tokens("K·9") == pytest.approx(2.6)
     # a conversation: its turns, the system prompt included, and 4 a turn for the template
     assert conversation_tokens(_conv("word " * 10, "词" * 20, system="hi")) == 3 * 4 + 13 + 20 + 2
 

@@ -35,13 +35,17 @@ from augment.patterns import LazyPattern
 
 CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 # The CJK patterns compile on first use: re builds a class of CJK ranges code
-# point by code point (3-4 ms each), and text that is all ASCII never needs them.
+# point by code point (3-4 ms each), and text whose characters all come
+# before U+3000 (ASCII, accents, typographic punctuation) never needs them.
+CJK_FROM = "\u3000"  # the first character any of them matches
 CJK = LazyPattern(f"[{CJK_CHARS}]")
 TOKEN = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
 PIECE = LazyPattern(f"[{CJK_CHARS}]|[^{CJK_CHARS}]+")
 #: Counted one token each by the estimate: CJK characters, CJK and full-width punctuation.
 CJK_TOKEN = LazyPattern(f"[{CJK_CHARS}\u3000-\u303f\uff00-\uffef]")
-OTHER_WORD = re.compile(f"[^\\W{CJK_CHARS}]+", re.UNICODE)
+OTHER_WORD = LazyPattern(f"[^\\W{CJK_CHARS}]+", re.UNICODE)
+#: ``OTHER_WORD`` for text with no character from ``CJK_FROM`` on.
+WORD = re.compile(r"\w+")
 #: A filter's or step's name at the head of a reason; numbers, left out of a reason to group it.
 NAME = re.compile(r"[a-z][a-z0-9_-]*")
 NUMBER = re.compile(r"\d+(\.\d+)?")
@@ -62,7 +66,7 @@ def tokens(text: str) -> list[str]:
     """Words, lower-cased, with CJK text cut into characters (it has no spaces)."""
     text = text.lower()
     words = TOKEN.findall(text)
-    if text.isascii() or CJK.search(text) is None:
+    if text.isascii() or max(text) < CJK_FROM or CJK.search(text) is None:
         return words  # no word holds a CJK character
     out: list[str] = []
     for word in words:
@@ -72,8 +76,9 @@ def tokens(text: str) -> list[str]:
 
 def estimate_tokens(text: str) -> float:
     """Tokens a tokenizer would make of ``text``, estimated (see the module doc)."""
-    cjk = 0 if text.isascii() else len(CJK_TOKEN.findall(text))  # (ASCII holds no CJK token)
-    return cjk + TOKENS_PER_WORD * len(OTHER_WORD.findall(text))
+    if text.isascii() or max(text) < CJK_FROM:  # no CJK token, and OTHER_WORD's words are \w runs
+        return 0 + TOKENS_PER_WORD * len(WORD.findall(text))
+    return len(CJK_TOKEN.findall(text)) + TOKENS_PER_WORD * len(OTHER_WORD.findall(text))
 
 
 def conversation_tokens(conv: Conversation) -> int:

@@ -86,3 +86,35 @@ def test_the_pipes_to_the_workers_hold_a_few_batches():
         assert [fcntl.fcntl(p.fileno(), fcntl.F_GETPIPE_SZ) for p in pipes] == [PIPE_BYTES, PIPE_BYTES]
     finally:
         pool.shutdown()
+
+
+DYING = """
+import os, sys, threading
+from augment.engine.workers import run_batches
+from augment.errors import AugmentError
+
+
+def job(batch):
+    if batch == [3]:
+        os._exit(3)  # a worker dies mid-run
+    return batch
+
+
+try:
+    for _ in run_batches(job, ([i] for i in range(8)), 2):
+        pass
+except AugmentError as exc:
+    print(exc)
+left = [t.name for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive()]
+print("threads left:", left)
+"""
+
+
+def test_a_dead_worker_leaves_no_pool_thread_running_when_the_error_is_raised():
+    """The pool's own thread is done when the error reaches the caller: left
+    running, it could close a pipe while Python's exit hook writes to it, a
+    "Bad file descriptor" traceback after the error message."""
+    done = subprocess.run([sys.executable, "-c", DYING], capture_output=True, timeout=120)
+    lines = done.stdout.decode().splitlines()
+    assert lines == ["a worker process died; nothing was written (rerun with --workers 1 to see why)", "threads left: []"], done.stderr.decode()
+    assert done.stderr.decode() == ""

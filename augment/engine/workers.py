@@ -117,16 +117,26 @@ def run_batches(job: Callable[[list[T]], R], batches: Iterable[list[T]], workers
         for batch in batches:
             pending.append(pool.submit(_call, batch))
             if len(pending) >= workers * IN_FLIGHT:
-                yield _result(pending.popleft())
+                yield pending.popleft().result()
                 settle()
         while pending:
-            yield _result(pending.popleft())
+            yield pending.popleft().result()
             settle()
-    except BaseException:
+    except BaseException as exc:
         processes = list((pool._processes or {}).values())  # (private, but the only handle on them before Python 3.14)
+        manager = pool._executor_manager_thread  # (private too; shutdown forgets it)
         pool.shutdown(wait=False, cancel_futures=True)  # don't wait on work nobody will read
         for process in processes:  # nor leave a worker behind: one caught mid-batch by Ctrl-C could outlive this process
             process.terminate()
+        if manager is not None:
+            # Let the pool's thread finish closing its pipes now: still running at
+            # exit, it can close one while Python's exit hook writes to it, and a
+            # "Bad file descriptor" traceback follows the error (Python 3.11).
+            manager.join(timeout=10)
+        from concurrent.futures.process import BrokenProcessPool
+
+        if isinstance(exc, BrokenProcessPool):  # from a result, or from submit once the pool knows
+            raise AugmentError(WORKER_DIED) from None
         raise
     pool.shutdown(wait=True)
 
@@ -185,10 +195,5 @@ def _in_thread(job: Callable[[list[T]], R], batch: list[T]) -> Future:
     return future
 
 
-def _result(future):
-    from concurrent.futures.process import BrokenProcessPool
-
-    try:
-        return future.result()
-    except BrokenProcessPool:
-        raise AugmentError("a worker process died; nothing was written (rerun with --workers 1 to see why)") from None
+#: What a run says when a worker process died (killed, out of memory, a crash in native code).
+WORKER_DIED = "a worker process died; nothing was written (rerun with --workers 1 to see why)"

@@ -77,7 +77,7 @@ def tokens(text: str) -> list[str]:
 def estimate_tokens(text: str) -> float:
     """Tokens a tokenizer would make of ``text``, estimated (see the module doc)."""
     if text.isascii() or max(text) < CJK_FROM:  # no CJK token, and OTHER_WORD's words are \w runs
-        return 0 + TOKENS_PER_WORD * len(WORD.findall(text))
+        return TOKENS_PER_WORD * len(WORD.findall(text))
     return len(CJK_TOKEN.findall(text)) + TOKENS_PER_WORD * len(OTHER_WORD.findall(text))
 
 

@@ -204,11 +204,14 @@ def _detect_text(text: str) -> str | None:
         text = "".join(ch if not ch.isalpha() or script_of(ch) == LATIN else " " for ch in text)
     if script == LATIN and _langdetect_finds_ngrams(text) and english_evidence(text):
         return "en"  # what the lines below answer, whatever langdetect says: without its 10 ms
-    from langdetect import DetectorFactory, LangDetectException, detect as _detect
+    from langdetect import LangDetectException
 
-    DetectorFactory.seed = 0
+    from .language_profiles import detector_factory
+
+    detector = detector_factory().create()  # what langdetect.detect does, on profiles loaded in milliseconds
+    detector.append(text)
     try:
-        code = _detect(text).split("-")[0]
+        code = detector.detect().split("-")[0]
     except LangDetectException:
         return None
     if code != "en" and script == LATIN and english_evidence(text):

@@ -15,8 +15,9 @@ Usage (from the repository root, with the project's virtualenv)::
    texts, as a corpus of variants of one record);
 2. times ``augment run CORPUS -o OUT --seed 1 --no-originals --workers W -q
    synonym --rate 0.15`` (and ``backtranslate --via spa``) for W = 1 and 2, on
-   the 1-conversation corpus (the start cost) and on all N, and checks that
-   every output is byte-identical to the first 1-worker run's;
+   the 1-conversation corpus (the start cost) and on all N, in rounds (1
+   worker, 2 workers, then on all N the pair below), and checks that every
+   output is byte-identical to the first 1-worker run's;
 3. the raw nlpaug loop (with synonym): ``naw.SynonymAug(aug_src='wordnet',
    aug_p=0.15)`` over the same turns in one child process, only the loop timed
    (NLTK's POS tagger model cannot be installed offline: ``nltk.pos_tag`` is
@@ -25,11 +26,16 @@ Usage (from the repository root, with the project's virtualenv)::
    ``augment run`` of synonym and typos on them (start-up, warm cache: one
    untimed run first; peak RSS), and the raw Apertium pipeline
    (``apertium -u eng-spa | apertium -u spa-eng``, one line per turn) beside
-   backtranslate;
+   backtranslate; and, in each round of step 2 on all N, the machine's own
+   scaling on two cores: two ``--workers 1`` runs started at once (each output
+   checked byte-identical to the 1-worker run's), 2 x one run's seconds over
+   the seconds until both end: what two processes that share nothing get from
+   this machine's two cores, beside which ``--workers 2``'s speed-up is read;
 5. prints the runs' table, the notes, and the comparisons: figure, yardstick
    and ratio (synonym's steady turns/s = the turns after the first
    conversation over the seconds after the start cost, 1 worker; the workers'
-   speed-up = 1-worker seconds over 2-worker seconds on all N); ``--json FILE``
+   speed-up = 1-worker seconds over 2-worker seconds on all N, the median of
+   the rounds' ratios, beside the machine's own scaling of the same rounds); ``--json FILE``
    writes the numbers.
 
 Every job is a child process timed by ``harness.run`` (GNU time: wall, CPU of
@@ -250,6 +256,63 @@ def yardsticks(augment: str, work: Path, texts: list[str], steps: list[str], arg
     return got
 
 
+def side_by_side(step: str, cmd: list[str], outs: list[Path], expected: str | None) -> dict:
+    """The machine's own scaling, one measure: ``cmd`` twice at once (each
+    writing its own output), the seconds until both end; each output must be
+    byte-identical to ``expected`` (the 1-worker run's digest)."""
+    import subprocess
+
+    name = f"two augment run {step} --workers 1 at once"
+    for out in outs:
+        out.unlink(missing_ok=True)
+    at = cmd.index("-o") + 1
+    start = time.perf_counter()
+    procs = [subprocess.Popen([*cmd[:at], str(out), *cmd[at + 1:]], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE) for out in outs]
+    errors = [proc.communicate()[1] for proc in procs]
+    wall = time.perf_counter() - start
+    for proc, err in zip(procs, errors):
+        if proc.returncode != 0:
+            raise BenchError(f"{name}: exited with {proc.returncode}: {err.decode('utf-8', 'replace')[:500]}")
+    for out in outs:
+        if expected is not None and digest(out) != expected:
+            raise BenchError(f"{name}: {out.name} differs from the 1-worker run's output")
+    log(f"  {name}: {wall:.2f} s wall for both")
+    return {"job": name, "seconds": wall}
+
+
+def merged(runs: list[dict]) -> dict:
+    """One job's row from its rounds' rows (each of one run)."""
+    import statistics
+
+    ok = [r for r in runs if r["seconds"] is not None]
+    row = dict(runs[0])
+    best = min(ok, key=lambda r: r["seconds"]) if ok else None
+    row.update(
+        seconds=best["seconds"] if best else None,
+        median_seconds=statistics.median(r["seconds"] for r in ok) if ok else None,
+        cpu_seconds=best["cpu_seconds"] if best else None,
+        peak_rss_mib=max(r["peak_rss_mib"] for r in ok) if ok else None,
+        conversations_per_s=best["conversations_per_s"] if best else None,
+        turns_per_s=best["turns_per_s"] if best else None,
+        failed_runs=sum(r["failed_runs"] for r in runs),
+        errors=[e for r in runs for e in r["errors"]],
+        output_sha256=[d for r in runs for d in r["output_sha256"]],
+    )
+    for key in ("all_seconds", "all_cpu_seconds", "all_peak_rss_mib", "all_others_cpu_seconds"):
+        row[key] = [v for r in runs for v in r[key]]
+    return row
+
+
+def per_round(rounds: list[dict], i: int, j: int, scale: float = 1.0) -> float | None:
+    """The median over the rounds of ``scale`` x (seconds of run ``i`` / seconds of run ``j``)."""
+    import statistics
+
+    ratios = [scale * r["seconds"][i] / r["seconds"][j] for r in rounds
+              if len(r["seconds"]) > max(i, j) and r["seconds"][i] and r["seconds"][j]]
+    return statistics.median(ratios) if ratios else None
+
+
 def comparisons(rows: list[dict], got: dict) -> list[dict]:
     """Figure, yardstick and ratio, from this run's rows and ``yardsticks``."""
     by = {(r["kind"], r["workers"], r["conversations"] == 1): r for r in rows if r["kind"] in STEPS}
@@ -282,9 +345,16 @@ def comparisons(rows: list[dict], got: dict) -> list[dict]:
             add("backtranslate turns/s, 1 worker (whole run)", many["turns_per_s"],
                 "raw Apertium pipeline over the same turns", got["apertium"]["turns"] / got["apertium"]["seconds"],
                 "turns/s", True)
-        if two and two["seconds"]:
-            add(f"{step} --workers 2, {many['conversations']:,} conversations", many["seconds"] / two["seconds"],
-                "--workers 1 (speed-up; 2 cores)", 1.0, "x", True)
+        rounds = many.get("rounds", [])
+        speedup = per_round(rounds, 0, 1)
+        if speedup:
+            add(f"{step} --workers 2, {many['conversations']:,} conversations", speedup,
+                "--workers 1 (speed-up; 2 cores; median of the rounds' ratios)", 1.0, "x", True)
+            machine = per_round(rounds, 0, 2, scale=2.0)
+            if machine:
+                add(f"{step} --workers 2 speed-up, {many['conversations']:,} conversations", speedup,
+                    "two --workers 1 runs at once: 2 x one run / both (the machine's 2-core scaling)",
+                    machine, "x", True)
         add(f"{step} peak RSS, {many['conversations']:,} conversations, 1 worker", many["peak_rss_mib"],
             "augment convert of 10", convert["peak_rss_mib"], "MiB", False)
     return out
@@ -388,8 +458,23 @@ def main(argv: list[str] | None = None) -> None:
         jobs = [(step, single, 1, one["turns"], " (1 conversation: start cost)") for step in steps]
         jobs += [(step, corpus, args.n, stats["turns"], "") for step in steps]
         for step, source, n, turns, label in jobs:
-            group = [run_step(augment, step, source, work / f"out.{step}.n{n}.w{w}.jsonl", n, turns, w, args.seed,
-                              args.repeat, label) for w in WORKERS]
+            # in rounds (1 worker, 2 workers, and on the whole corpus the machine's own
+            # scaling), so each ratio compares runs a few seconds apart: this machine's
+            # speed drifts by a fifth over minutes
+            rounds = []
+            for _ in range(args.repeat):
+                rounds.append([run_step(augment, step, source, work / f"out.{step}.n{n}.w{w}.jsonl", n, turns, w,
+                                        args.seed, 1, label) for w in WORKERS])
+                if n > 1 and rounds[-1][0]["seconds"]:
+                    outs = [work / f"pair.{step}.{i}.jsonl" for i in (1, 2)]
+                    try:
+                        rounds[-1].append(side_by_side(step, rounds[-1][0]["command"], outs,
+                                                       rounds[-1][0]["output_sha256"][0]))
+                    except BenchError as exc:
+                        log(f"  {exc}")
+                        failures.append(f"the machine's scaling yardstick failed: {str(exc)[:500]}")
+            group = [merged([r[i] for r in rounds]) for i in range(len(WORKERS))]
+            group[0]["rounds"] = [{"seconds": [r["seconds"] for r in rnd]} for rnd in rounds]
             for row in group:
                 if row["failed_runs"]:
                     first = row["errors"][0].splitlines()

@@ -89,6 +89,12 @@ def _augmenters(data):
     assert data["failures"] == []
     assert [(j["conversations"], j["workers"], j["identical"]) for j in data["jobs"]] == [
         (1, 1, True), (1, 2, True), (2, 1, True), (2, 2, True)]
+    # rounds of 1 worker, 2 workers and the machine's own 2-core scaling (two 1-worker
+    # runs at once, each output checked against the 1-worker run's) on the whole corpus
+    whole = next(j for j in data["jobs"] if j["conversations"] == 2 and j["workers"] == 1)
+    assert [len(r["seconds"]) for r in whole["rounds"]] == [3] and all(t > 0 for t in whole["rounds"][0]["seconds"])
+    assert [c["figure"] for c in data["comparisons"] if "2-core scaling" in c["yardstick"]] == [
+        "backtranslate --workers 2 speed-up, 2 conversations"]
 
 
 def _llm(data):

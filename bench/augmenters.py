@@ -51,6 +51,7 @@ import argparse
 import hashlib
 import importlib.util
 import json
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -283,8 +284,6 @@ def side_by_side(step: str, cmd: list[str], outs: list[Path], expected: str | No
 
 def merged(runs: list[dict]) -> dict:
     """One job's row from its rounds' rows (each of one run)."""
-    import statistics
-
     ok = [r for r in runs if r["seconds"] is not None]
     row = dict(runs[0])
     best = min(ok, key=lambda r: r["seconds"]) if ok else None
@@ -306,8 +305,6 @@ def merged(runs: list[dict]) -> dict:
 
 def per_round(rounds: list[dict], i: int, j: int, scale: float = 1.0) -> float | None:
     """The median over the rounds of ``scale`` x (seconds of run ``i`` / seconds of run ``j``)."""
-    import statistics
-
     ratios = [scale * r["seconds"][i] / r["seconds"][j] for r in rounds
               if len(r["seconds"]) > max(i, j) and r["seconds"][i] and r["seconds"][j]]
     return statistics.median(ratios) if ratios else None

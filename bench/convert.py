@@ -14,9 +14,18 @@ What it does:
 2. measures the floor: a plain Python loop (a ``python -c`` child that imports
    only orjson) that reads the file line by line, ``orjson.loads`` each line
    and writes ``orjson.dumps`` of it to another file;
-3. measures ``augment convert IN --to openai -o OUT -q`` and
-   ``augment convert IN --to sharegpt -o OUT -q``;
-4. prints a Markdown table (best wall time of ``--repeat`` runs, peak RSS) and
+3. measures ``augment convert IN --to openai -o OUT -q``, ``--to sharegpt``
+   and ``--to alpaca`` (also on 2 workers, and with ``--no-safety``);
+4. measures the Python ceiling of the ShareGPT -> Alpaca job: a ``python -c``
+   child that does only what this corpus needs (``orjson.loads``, the safety
+   gate's first pass with the plugin's own functions, the Alpaca dict,
+   ``orjson.dumps``: no checks of roles or shapes, no errors, no rejects, no
+   resume journal), once with the gate and once without; each must write
+   exactly the bytes ``augment convert --to alpaca`` wrote, so that it is the
+   same work. ``augment convert`` does all of this and more (it reads any
+   record, checks it, reports and rejects), so on one core it cannot be
+   faster than this ceiling, and on two at best twice as fast;
+5. prints a Markdown table (best wall time of ``--repeat`` runs, peak RSS) and
    the machine, and with ``--json FILE`` writes the numbers there.
 
 Every job is a child process timed by ``harness.run`` (GNU time: the peak RSS
@@ -27,11 +36,13 @@ a wrong count, a non-zero exit or an unparsable line stops the benchmark
 
 from __future__ import annotations
 
+import filecmp
 import sys
 import time
+from pathlib import Path
 
 from corpora import synthetic
-from harness import cell, check_jsonl, describe, find_augment, log, machine, measure, parser, positive, report, table, workdir
+from harness import BenchError, cell, check_jsonl, describe, find_augment, log, machine, measure, parser, positive, report, table, workdir
 
 
 #: The floor, run as ``python -c FLOOR IN OUT``: only orjson is imported.
@@ -42,6 +53,39 @@ with open(sys.argv[1], "rb") as fin, open(sys.argv[2], "wb") as fout:
     write = fout.write
     for line in fin:
         write(dumps(loads(line)))
+        write(b"\\n")
+"""
+
+#: The Python ceiling of ShareGPT -> Alpaca, run as ``python -c CEILING IN OUT
+#: gate|none``: the per-record work only (this corpus: a system prompt, an even
+#: number of alternating turns, an "id"), the gate's first pass with the
+#: safety plugin's own functions (a system prompt's answer kept, as the gate
+#: keeps it).
+CEILING = """
+import sys, orjson
+from augment_plugins.safety import maybe_sexual, read_through_all
+loads, dumps = orjson.loads, orjson.dumps
+gate = sys.argv[3] == "gate"
+systems = {}
+with open(sys.argv[1], "rb") as fin, open(sys.argv[2], "wb") as fout:
+    write = fout.write
+    for line in fin:
+        rec = loads(line)
+        turns = [turn["value"] for turn in rec["conversations"]]
+        system = rec.get("system")
+        if gate:
+            if system is not None and system not in systems:
+                systems[system] = maybe_sexual(read_through_all([system]))
+            if (system is not None and systems[system]) or maybe_sexual(read_through_all(turns)):
+                continue
+        out = {}
+        if system is not None:
+            out["system"] = system
+        if len(turns) > 2:
+            out["history"] = [turns[i:i + 2] for i in range(0, len(turns) - 2, 2)]
+        out["instruction"], out["output"] = turns[-2], turns[-1]
+        out.update((k, v) for k, v in rec.items() if k not in ("conversations", "system"))
+        write(dumps(out))
         write(b"\\n")
 """
 
@@ -74,21 +118,38 @@ def main(argv: list[str] | None = None) -> None:
             ("augment convert --to openai", convert("openai"), work / "out.openai.jsonl", "messages"),
             ("augment convert --to sharegpt", convert("sharegpt"), work / "out.sharegpt.jsonl", "conversations"),
             ("augment convert --to alpaca", convert("alpaca"), work / "out.alpaca.jsonl", "instruction"),
+            ("python ceiling: orjson + the gate's first pass + the Alpaca dict",
+             [sys.executable, "-c", CEILING, str(corpus), str(work / "out.ceiling.jsonl"), "gate"],
+             work / "out.ceiling.jsonl", "instruction"),
+            ("python ceiling without the gate (as --no-safety)",
+             [sys.executable, "-c", CEILING, str(corpus), str(work / "out.ceiling.jsonl"), "none"],
+             work / "out.ceiling.jsonl", "instruction"),
             ("augment convert --to alpaca --workers 2", convert("alpaca") + ["--workers", "2"], work / "out.alpaca.jsonl", "instruction"),
             ("augment convert --to alpaca --no-safety", convert("alpaca") + ["--no-safety"], work / "out.alpaca.jsonl", "instruction"),
         ]
+        def check_output(out: Path, key: str) -> int:
+            lines = check_jsonl(out, key, args.n)
+            if out.name == "out.ceiling.jsonl" and not filecmp.cmp(out, work / "out.alpaca.jsonl", shallow=False):
+                raise BenchError(f"the Python ceiling wrote other bytes than augment convert --to alpaca: {out}")
+            return lines
+
         rows = []
         for name, cmd, out, key in jobs:
             log(f"{name} ...")
             row = measure(name, cmd, args.repeat,
                           before=(lambda out=out: out.unlink(missing_ok=True)) if out else None,
-                          check=(lambda _, out=out, key=key: check_jsonl(out, key, args.n)) if out else None)
+                          check=(lambda _, out=out, key=key: check_output(out, key)) if out else None)
             row["conversations"] = args.n if out else None
             row["conversations_per_s"] = args.n / row["seconds"] if out else None
             rows.append(row)
 
     info = machine("orjson")
     floor_row = rows[1]
+    by_job = {r["job"]: r for r in rows}
+    against_ceiling = [(by_job[f"augment convert --to alpaca{flag}"], by_job[ceiling]) for flag, ceiling in (
+        ("", "python ceiling: orjson + the gate's first pass + the Alpaca dict"),
+        (" --workers 2", "python ceiling: orjson + the gate's first pass + the Alpaca dict"),
+        (" --no-safety", "python ceiling without the gate (as --no-safety)"))]
     report(
         [
             table(["job", "conversations", "seconds", "conversations/s", "peak memory (MiB)"],
@@ -97,7 +158,9 @@ def main(argv: list[str] | None = None) -> None:
             f"{describe(info)}; corpus {stats['bytes'] / 2**20:.1f} MiB, mean {stats['mean_line']:.0f} B/line, "
             f"best of {args.repeat}; peak memory from {info['peak_rss_from']}\n"
             + "\n".join(f"{r['job']}: {r['seconds']:.2f} s beside the floor's {floor_row['seconds']:.2f} s (same run): "
-                        f"{floor_row['seconds'] / r['seconds']:.2f}x the floor's speed" for r in rows[2:]),
+                        f"{floor_row['seconds'] / r['seconds']:.2f}x the floor's speed" for r in rows[2:])
+            + "\n" + "\n".join(f"{r['job']}: {ceiling['seconds'] / r['seconds']:.2f}x the speed of the {ceiling['job']} "
+                               f"({ceiling['seconds']:.2f} s, same run)" for r, ceiling in against_ceiling),
         ],
         args.json_path,
         {"n": args.n, "seed": args.seed, "repeat": args.repeat, "corpus": stats, "machine": info, "jobs": rows},

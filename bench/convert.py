@@ -88,6 +88,9 @@ with open(sys.argv[1], "rb") as fin, open(sys.argv[2], "wb") as fout:
         write(dumps(out))
         write(b"\\n")
 """
+#: The two ceilings' rows.
+GATED = "python ceiling: orjson + the gate's first pass + the Alpaca dict"
+UNGATED = "python ceiling without the gate (as --no-safety)"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -110,35 +113,35 @@ def main(argv: list[str] | None = None) -> None:
         def convert(to: str) -> list[str]:
             return [augment, "convert", str(corpus), "--to", to, "-o", str(work / f"out.{to}.jsonl"), "-q"]
 
-        # (job, command, output, key every output line must have); None: no output
+        alpaca = work / "out.alpaca.jsonl"
+        # (job, command, output, key every output line must have, a file the output must equal); None: no output
         jobs = [
-            ("python startup + augment --version", [augment, "--version"], None, ""),
+            ("python startup + augment --version", [augment, "--version"], None, "", None),
             ("floor: orjson loads/dumps loop", [sys.executable, "-c", FLOOR, str(corpus), str(work / "out.floor.jsonl")],
-             work / "out.floor.jsonl", "conversations"),
-            ("augment convert --to openai", convert("openai"), work / "out.openai.jsonl", "messages"),
-            ("augment convert --to sharegpt", convert("sharegpt"), work / "out.sharegpt.jsonl", "conversations"),
-            ("augment convert --to alpaca", convert("alpaca"), work / "out.alpaca.jsonl", "instruction"),
-            ("python ceiling: orjson + the gate's first pass + the Alpaca dict",
-             [sys.executable, "-c", CEILING, str(corpus), str(work / "out.ceiling.jsonl"), "gate"],
-             work / "out.ceiling.jsonl", "instruction"),
-            ("python ceiling without the gate (as --no-safety)",
-             [sys.executable, "-c", CEILING, str(corpus), str(work / "out.ceiling.jsonl"), "none"],
-             work / "out.ceiling.jsonl", "instruction"),
-            ("augment convert --to alpaca --workers 2", convert("alpaca") + ["--workers", "2"], work / "out.alpaca.jsonl", "instruction"),
-            ("augment convert --to alpaca --no-safety", convert("alpaca") + ["--no-safety"], work / "out.alpaca.jsonl", "instruction"),
+             work / "out.floor.jsonl", "conversations", None),
+            ("augment convert --to openai", convert("openai"), work / "out.openai.jsonl", "messages", None),
+            ("augment convert --to sharegpt", convert("sharegpt"), work / "out.sharegpt.jsonl", "conversations", None),
+            ("augment convert --to alpaca", convert("alpaca"), alpaca, "instruction", None),
+            (GATED, [sys.executable, "-c", CEILING, str(corpus), str(work / "out.ceiling.jsonl"), "gate"],
+             work / "out.ceiling.jsonl", "instruction", alpaca),
+            (UNGATED, [sys.executable, "-c", CEILING, str(corpus), str(work / "out.ceiling.jsonl"), "none"],
+             work / "out.ceiling.jsonl", "instruction", alpaca),
+            ("augment convert --to alpaca --workers 2", convert("alpaca") + ["--workers", "2"], alpaca, "instruction", None),
+            ("augment convert --to alpaca --no-safety", convert("alpaca") + ["--no-safety"], alpaca, "instruction", None),
         ]
-        def check_output(out: Path, key: str) -> int:
+
+        def check_output(out: Path, key: str, same_as: Path | None) -> int:
             lines = check_jsonl(out, key, args.n)
-            if out.name == "out.ceiling.jsonl" and not filecmp.cmp(out, work / "out.alpaca.jsonl", shallow=False):
-                raise BenchError(f"the Python ceiling wrote other bytes than augment convert --to alpaca: {out}")
+            if same_as is not None and not filecmp.cmp(out, same_as, shallow=False):
+                raise BenchError(f"{out} holds other bytes than {same_as}")
             return lines
 
         rows = []
-        for name, cmd, out, key in jobs:
+        for name, cmd, out, key, same_as in jobs:
             log(f"{name} ...")
             row = measure(name, cmd, args.repeat,
                           before=(lambda out=out: out.unlink(missing_ok=True)) if out else None,
-                          check=(lambda _, out=out, key=key: check_output(out, key)) if out else None)
+                          check=(lambda _, out=out, key=key, same_as=same_as: check_output(out, key, same_as)) if out else None)
             row["conversations"] = args.n if out else None
             row["conversations_per_s"] = args.n / row["seconds"] if out else None
             rows.append(row)
@@ -146,10 +149,8 @@ def main(argv: list[str] | None = None) -> None:
     info = machine("orjson")
     floor_row = rows[1]
     by_job = {r["job"]: r for r in rows}
-    against_ceiling = [(by_job[f"augment convert --to alpaca{flag}"], by_job[ceiling]) for flag, ceiling in (
-        ("", "python ceiling: orjson + the gate's first pass + the Alpaca dict"),
-        (" --workers 2", "python ceiling: orjson + the gate's first pass + the Alpaca dict"),
-        (" --no-safety", "python ceiling without the gate (as --no-safety)"))]
+    against_ceiling = [(by_job[f"augment convert --to alpaca{flag}"], by_job[ceiling])
+                       for flag, ceiling in (("", GATED), (" --workers 2", GATED), (" --no-safety", UNGATED))]
     report(
         [
             table(["job", "conversations", "seconds", "conversations/s", "peak memory (MiB)"],

@@ -13,7 +13,7 @@ from conftest import SAMPLES, run_cli
 
 from augment.conversation import ASSISTANT, SYSTEM, USER, Conversation, Turn
 from augment.corpus.report import bin_edges, histogram
-from augment.corpus.stats import Stats, conversation_tokens, estimate_tokens, tokens
+from augment.corpus.stats import Stats, Tally, _describe, conversation_tokens, estimate_tokens, tokens
 
 
 def _conv(*texts: str, system: str | None = None, name: str | None = None) -> Conversation:
@@ -112,6 +112,36 @@ def test_similarity_spread_finds_the_near_duplicates():
     assert sum(b["conversations"] for b in sim["histogram"]) == 3
     s.add(_conv(base, "aye"))
     assert s.summary()["near_duplicate_similarity"]["at_least_0.9"] == 2
+
+
+def test_a_tally_gives_the_figures_the_statistics_module_gives_for_its_values():
+    rng = random.Random(14)
+    samples = [[7], [3, 9], [5, 1, 5], list(range(10)), [rng.randrange(1, 4000) for _ in range(2001)],
+               [rng.choice([0, 1, 2, 3, 12, 40]) for _ in range(1000)],
+               [round(rng.random(), 4) for _ in range(3000)], [round(rng.random() ** 3, 4) for _ in range(1001)] + [0.0] * 7]
+    for values in samples:
+        tally = Tally()
+        for v in values:
+            tally.add(v)
+        assert len(tally) == len(values) and list(tally) == sorted(values)
+        for digits in (1, 2, 3):
+            assert tally.describe(digits) == _describe(values, digits), (values[:5], digits)
+        assert tally.above(values[0]) == sum(1 for v in values if v > values[0])
+    assert Tally().describe() == _describe([])
+
+
+def test_duplicates_and_sources_are_counted_over_the_whole_file():
+    s = Stats("x")
+    for text in ("a tale of the sea", "a tale of the hills", "a tale of the sea", "a tale of the sea"):
+        s.add(_conv(text, "aye"))
+    chain = [{"step": "typos", "options": {}}]
+    for i, line in enumerate((1, 2, 1)):
+        variant = _conv(f"variant {i}", "aye")
+        variant.provenance = {"source": {"file": "in.jsonl", "line": line, "id": None}, "chain": chain}
+        s.add(variant)
+    figures = s.summary()
+    assert figures["duplicates"] == 2 and figures["duplicate_rate"] == 2 / 7
+    assert figures["yield"] == {"typos": {"records": 3, "per_source": 1.5}}  # 3 variants of 2 sources
 
 
 # -- changed share ------------------------------------------------------------------

@@ -25,8 +25,9 @@ import statistics
 from array import array
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from augment.conversation import ASSISTANT, SYSTEM, Conversation
 from augment.corpus.minhash import hashvalues
@@ -183,6 +184,58 @@ def changed_share(pairs: Iterable[tuple[str, str]]) -> tuple[int, int]:
     return changed, total
 
 
+class Tally:
+    """Numbers counted by value (lengths, turn counts, rounded similarities):
+    what their mean, median, p90 and histograms need, in memory that grows
+    with the distinct values rather than with the corpus. Iterating gives
+    every value, in ascending order, as often as it was added."""
+
+    __slots__ = ("counts", "n")
+
+    def __init__(self, values: Iterable[float] = ()) -> None:
+        self.counts: Counter = Counter(values)
+        self.n = sum(self.counts.values())
+
+    def add(self, value: float) -> None:
+        self.counts[value] += 1
+        self.n += 1
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self) -> Iterator[float]:
+        for value in sorted(self.counts):
+            for _ in range(self.counts[value]):
+                yield value
+
+    def at(self, k: int) -> float:
+        """The ``k``-th value in ascending order (from 0)."""
+        for value in sorted(self.counts):
+            k -= self.counts[value]
+            if k < 0:
+                return value
+        raise IndexError(k)
+
+    def above(self, limit: float) -> int:
+        return sum(c for v, c in self.counts.items() if v > limit)
+
+    def describe(self, digits: int = 1) -> dict[str, float]:
+        """``_describe`` of the values, to the last bit: the mean from their
+        exact sum, rounded once (as ``statistics.fmean``'s ``fsum``)."""
+        n = self.n
+        if not n:
+            return _describe([], digits)
+        middle = n // 2
+        out = {
+            "mean": float(sum(Fraction(v) * c for v, c in self.counts.items())) / n,
+            "median": self.at(middle) if n % 2 else (self.at(middle - 1) + self.at(middle)) / 2,
+            "min": min(self.counts),
+            "max": max(self.counts),
+            "p90": self.at(min(n - 1, int(n * 0.9))),
+        }
+        return {k: _number(v, digits) for k, v in out.items()}
+
+
 @dataclass
 class Distinct:
     unigrams: set = field(default_factory=set)
@@ -210,12 +263,12 @@ class Stats:
     conversations: int = 0
     originals: int = 0
     augmented: int = 0
-    # per conversation (and per turn): machine integers, 8 bytes each instead
-    # of a list's pointer to an int object (36 bytes)
-    turns: array = field(default_factory=lambda: array("q"))
-    lengths: dict[str, array] = field(default_factory=dict)
-    token_lengths: array = field(default_factory=lambda: array("q"))
+    # per conversation (and per turn): counted by value
+    turns: Tally = field(default_factory=Tally)
+    lengths: dict[str, Tally] = field(default_factory=dict)
+    token_lengths: Tally = field(default_factory=Tally)
     languages: Counter = field(default_factory=Counter)
+    #: conversations whose text another one before them has (counted by ``finish``)
     duplicates: int = 0
     distinct: Distinct = field(default_factory=Distinct)
     by_language: dict[str, Distinct] = field(default_factory=dict)
@@ -227,11 +280,15 @@ class Stats:
     changes: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     change_shares: dict[str, list[float]] = field(default_factory=dict)
     unmatched: int = 0
-    similarity: list[float] = field(default_factory=list)
-    sources: set = field(default_factory=set)
+    similarity: Tally = field(default_factory=Tally)
+    #: the sources the variants name (counted by ``finish``)
+    sources: int = 0
     #: rejection reason (filter or step, first words) -> count, from the rejects file
     rejections: Counter = field(default_factory=Counter)
-    _seen: set = field(default_factory=set)
+    #: each conversation's text digest (16 bytes), to count the duplicates
+    _keys: bytearray = field(default_factory=bytearray)
+    #: a hash (8 bytes) of each variant's source, to count the sources
+    _source_hashes: array = field(default_factory=lambda: array("Q"))
     #: each conversation's MinHash values, uint32 after uint32 (256 bytes a
     #: conversation; a numpy array apiece took 376)
     _signatures: bytearray = field(default_factory=bytearray)
@@ -241,14 +298,14 @@ class Stats:
     def add(self, conv: Conversation, persona: Any = None) -> None:
         self.conversations += 1
         dialogue = [t for t in conv.turns if t.role != SYSTEM]
-        self.turns.append(len(dialogue))
-        self.token_lengths.append(conversation_tokens(conv))
+        self.turns.add(len(dialogue))
+        self.token_lengths.add(conversation_tokens(conv))
         langs = [lang for lang, t in zip(turn_languages(conv), conv.turns) if t.role != SYSTEM and lang]
         language = Counter(langs).most_common(1)[0][0] if langs else "unknown"
         self.languages[language] += 1
         everything: list[str] = []
         for turn in dialogue:
-            self.lengths.setdefault(turn.role, array("q")).append(len(turn.content))
+            self.lengths.setdefault(turn.role, Tally()).add(len(turn.content))
             words = tokens(turn.content)
             self.distinct.add(words)
             self.by_language.setdefault(language, Distinct()).add(words)
@@ -257,17 +314,14 @@ class Stats:
             row = self.characters.setdefault(name, [0, 0])
             row[0] += 1
             row[1] += answers
-        key = hashlib.blake2b(repr(conv.text_key()).encode(), digest_size=16).digest()
-        if key in self._seen:
-            self.duplicates += 1
-        self._seen.add(key)
+        self._keys += hashlib.blake2b(repr(conv.text_key()).encode(), digest_size=16).digest()
         self._signatures += signature(everything).tobytes()
         prov = conv.provenance or {}
         chain = prov.get("chain")
         source = prov.get("source") or {}
         if source:  # counted, not kept: 8 bytes of a hash instead of the file name, line and id
             where = repr((source.get("file"), source.get("line"), source.get("id"))).encode()
-            self.sources.add(int.from_bytes(hashlib.blake2b(where, digest_size=8).digest(), "little"))
+            self._source_hashes.append(int.from_bytes(hashlib.blake2b(where, digest_size=8).digest(), "little"))
         if chain:
             self.augmented += 1
             self.chains[chain_name(chain)] += 1
@@ -303,12 +357,15 @@ class Stats:
         self.change_shares.setdefault(chain, []).append(changed / total if total else 0.0)
 
     def finish(self) -> "Stats":
-        """Figures that need the whole file: the similarity spread, and the
-        changed share of variants whose originals were not in it."""
-        if len(self.similarity) != len(self._signatures) // (4 * NUM_PERM):
-            import numpy as np
+        """Figures that need the whole file: the duplicates, the sources, the
+        similarity spread, and the changed share of variants whose originals
+        were not in it."""
+        import numpy as np
 
-            self.similarity = highest_similarity(np.frombuffer(self._signatures, dtype=np.uint32).reshape(-1, NUM_PERM))
+        self.duplicates = self.conversations - np.unique(np.frombuffer(self._keys, dtype="V16")).size
+        self.sources = np.unique(np.frombuffer(self._source_hashes, dtype=np.uint64)).size
+        if len(self.similarity) != len(self._signatures) // (4 * NUM_PERM):
+            self.similarity = Tally(highest_similarity(np.frombuffer(self._signatures, dtype=np.uint32).reshape(-1, NUM_PERM)))
         pending, self._pending = self._pending, []
         found = self.source_of(pending) if self.source_of and pending else [None] * len(pending)
         for variant, source in zip(pending, found):
@@ -334,7 +391,7 @@ class Stats:
 
     @property
     def over_cutoff(self) -> int:
-        return sum(1 for n in self.token_lengths if n > self.cutoff)
+        return self.token_lengths.above(self.cutoff)
 
     def summary(self) -> dict[str, Any]:
         self.finish()
@@ -344,9 +401,9 @@ class Stats:
             "conversations": self.conversations,
             "originals": self.originals,
             "augmented": self.augmented,
-            "turns_per_conversation": _describe(self.turns),
-            "characters_per_turn": {role: _describe(values) for role, values in sorted(self.lengths.items())},
-            "tokens_per_conversation": _describe(self.token_lengths),
+            "turns_per_conversation": self.turns.describe(),
+            "characters_per_turn": {role: values.describe() for role, values in sorted(self.lengths.items())},
+            "tokens_per_conversation": self.token_lengths.describe(),
             "cutoff_len": self.cutoff,
             "over_cutoff": self.over_cutoff,
             "over_cutoff_rate": round(self.over_cutoff / n, 4),
@@ -357,11 +414,11 @@ class Stats:
             "distinct_1": round(self.distinct1, 4),
             "distinct_2": round(self.distinct2, 4),
             "distinct_by_language": {lang: d.figures() for lang, d in sorted(self.by_language.items())},
-            "near_duplicate_similarity": {**_describe(self.similarity, 2), "histogram": similarity_histogram(self.similarity),
-                                          "at_least_0.9": sum(1 for s in self.similarity if s >= 0.9)},
+            "near_duplicate_similarity": {**self.similarity.describe(2), "histogram": similarity_histogram(self.similarity),
+                                          "at_least_0.9": sum(c for s, c in self.similarity.counts.items() if s >= 0.9)},
         }
         if self.chains:
-            sources = len(self.sources) or self.originals or 1
+            sources = self.sources or self.originals or 1
             out["yield"] = {chain: {"records": k, "per_source": round(k / sources, 2)} for chain, k in self.chains.most_common()}
         if self.change_shares or self.unmatched:
             out["changed"] = {
@@ -410,11 +467,11 @@ def _all_turns(conv: Conversation) -> list[Any]:
     return list(conv.turns) + ([conv.preference.chosen, conv.preference.rejected] if conv.preference else [])
 
 
-def similarity_histogram(values: list[float]) -> list[dict[str, Any]]:
+def similarity_histogram(values: Tally) -> list[dict[str, Any]]:
     """Counts in tenths of similarity, 0.0-0.1 ... 0.9-1.0 (1.0 in the last)."""
     counts = [0] * 10
-    for v in values:
-        counts[min(9, int(v * 10))] += 1
+    for v, c in values.counts.items():
+        counts[min(9, int(v * 10))] += c
     return [{"from": i / 10, "to": (i + 1) / 10, "conversations": c} for i, c in enumerate(counts)]
 
 

@@ -241,7 +241,8 @@ def test_the_similarity_of_a_large_corpus_is_the_lsh_forests():
     from datasketch import LeanMinHash, MinHash, MinHashLSHForest
 
     from augment.corpus.minhash import hashvalues
-    from augment.corpus.stats import NUM_PERM, SEED, forest_best
+    from augment.corpus.similarity import forest_best
+    from augment.corpus.stats import NUM_PERM, SEED
 
     rng = random.Random(3)
     words = [f"w{i}" for i in range(400)]
@@ -266,3 +267,27 @@ def test_the_similarity_of_a_large_corpus_is_the_lsh_forests():
     got = forest_best(values)
     assert got == expected
     assert 0 < sum(b == 0.0 for b in got) < len(got) and got[10] == 1.0  # some found neighbours, some none
+
+
+def test_past_exact_pairs_the_signatures_go_to_a_file_and_give_the_same_figures():
+    """The signatures of a large corpus move to a temporary file: every row
+    arrives there in order (the figures are those of the rows held in memory),
+    and rows added after a summary count in the next one."""
+    import numpy as np
+
+    from augment.corpus.similarity import EXACT_PAIRS, Signatures, highest_similarity
+
+    rng = np.random.default_rng(14)
+    rows = rng.integers(0, 1 << 32, size=(EXACT_PAIRS + 40, 64), dtype=np.uint64).astype(np.uint32)
+    rows[1::7] = rows[::7][: len(rows[1::7])]  # exact copies
+    rows[2::7, :32] = rows[::7, :32][: len(rows[2::7])]  # half the values shared
+    kept = Signatures(64)
+    for row in rows[:EXACT_PAIRS]:
+        kept.append(row)
+    assert list(kept.highest_similarity()) == highest_similarity(rows[:EXACT_PAIRS])  # exact, in memory
+    for row in rows[EXACT_PAIRS:]:
+        kept.append(row)
+    assert len(kept) == len(rows) and kept._file is not None
+    got = list(kept.highest_similarity())
+    assert got == highest_similarity(rows)
+    assert got[1] == 1.0 and got[2] >= 0.5 and 0 < got.count(0.0) < len(got)

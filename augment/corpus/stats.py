@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from augment.conversation import ASSISTANT, SYSTEM, Conversation
 from augment.corpus.minhash import hashvalues
+from augment.corpus.similarity import Signatures
 from augment.engine.languages import turn_languages
 from augment.patterns import LazyPattern
 
@@ -54,8 +55,6 @@ TOKENS_PER_WORD = 1.3
 TEMPLATE_TOKENS = 4
 #: LLaMA-Factory's default ``cutoff_len``.
 DEFAULT_CUTOFF = 2048
-#: Conversations compared pairwise (exactly) for the similarity spread; above, an LSH forest.
-EXACT_PAIRS = 2000
 #: The MinHash of a conversation's signature: its permutations and their seed.
 NUM_PERM, SEED = 64, 1
 #: Variants whose originals are not in the file kept for the changed share.
@@ -105,69 +104,6 @@ def signature(words: list[str]) -> Any:
     ``tokens`` of its turns (the system prompt's left out), turn after turn."""
     grams = {" ".join(words[i : i + 3]).encode() for i in range(max(1, len(words) - 2))}
     return hashvalues(sorted(grams), NUM_PERM, SEED)  # datasketch's values, without importing it (see augment.corpus.minhash)
-
-
-def highest_similarity(values: Any) -> list[float]:
-    """Each conversation's highest MinHash similarity to another one (``values``:
-    a row of MinHash values per conversation): exact for up to
-    :data:`EXACT_PAIRS` conversations, else its best of a few LSH-forest
-    neighbours."""
-    import numpy as np
-
-    if len(values) < 2:
-        return [0.0] * len(values)
-    if len(values) <= EXACT_PAIRS:
-        best = [float(np.delete((values == row).mean(axis=1), i).max()) for i, row in enumerate(values)]
-        return [round(b, 4) for b in best]
-    return [round(best, 4) for best in forest_best(values)]
-
-
-def forest_best(values: Any, trees: int = 8, k: int = 4) -> list[float]:
-    """Each row's highest similarity to the other rows among what
-    ``MinHashLSHForest(num_perm, l=trees).query(row, k)`` returns, found the
-    way datasketch's forest finds them (its keys are a band's values in
-    big-endian bytes, so their sorted order is the order of the values as
-    numbers) but kept in numpy arrays: a few hundred bytes a conversation
-    instead of the forest's several kilobytes."""
-    import numpy as np
-
-    n, num_perm = values.shape
-    depth = num_perm // trees
-    orders, positions, differ = [], [], []
-    for t in range(trees):
-        band = values[:, t * depth : (t + 1) * depth]
-        order = np.lexsort(band.T[::-1]).astype(np.int32)  # by the band's values, ties in the order added (as the forest's buckets)
-        ranked = band[order]
-        first_diff = np.zeros(n, dtype=np.uint8)  # the first value where a row differs from the one before it
-        same = np.ones(n - 1, dtype=bool)
-        for c in range(depth):
-            same &= ranked[1:, c] == ranked[:-1, c]
-            first_diff[1:] += same
-        position = np.empty(n, dtype=np.int32)  # (row numbers: 4 bytes each suffice below 2**31 conversations)
-        position[order] = np.arange(n, dtype=np.int32)
-        orders.append(order)
-        positions.append(position)
-        differ.append(first_diff)
-
-    def neighbours(i: int) -> set[int]:
-        """What the forest's query returns for row ``i``: the rows sharing the
-        longest prefix of a band with it, tree by tree, until ``k`` are found."""
-        found: set[int] = set()
-        for r in range(depth, 0, -1):
-            for order, position, first_diff in zip(orders, positions, differ):
-                p = int(position[i])
-                while p > 0 and first_diff[p] >= r:  # back to the first row sharing the prefix
-                    p -= 1
-                while True:  # forward through the rows sharing it
-                    found.add(int(order[p]))
-                    if len(found) >= k:
-                        return found
-                    p += 1
-                    if p >= n or first_diff[p] < r:
-                        break
-        return found
-
-    return [max((float((values[j] == values[i]).mean()) for j in neighbours(i) if j != i), default=0.0) for i in range(n)]
 
 
 def changed_share(pairs: Iterable[tuple[str, str]]) -> tuple[int, int]:
@@ -289,9 +225,8 @@ class Stats:
     _keys: bytearray = field(default_factory=bytearray)
     #: a hash (8 bytes) of each variant's source, to count the sources
     _source_hashes: array = field(default_factory=lambda: array("Q"))
-    #: each conversation's MinHash values, uint32 after uint32 (256 bytes a
-    #: conversation; a numpy array apiece took 376)
-    _signatures: bytearray = field(default_factory=bytearray)
+    #: each conversation's MinHash values (in a temporary file past a size)
+    _signatures: Signatures = field(default_factory=lambda: Signatures(NUM_PERM))
     _originals: OrderedDict = field(default_factory=OrderedDict)
     _pending: list = field(default_factory=list)
 
@@ -315,7 +250,7 @@ class Stats:
             row[0] += 1
             row[1] += answers
         self._keys += hashlib.blake2b(repr(conv.text_key()).encode(), digest_size=16).digest()
-        self._signatures += signature(everything).tobytes()
+        self._signatures.append(signature(everything))
         prov = conv.provenance or {}
         chain = prov.get("chain")
         source = prov.get("source") or {}
@@ -362,10 +297,15 @@ class Stats:
         were not in it."""
         import numpy as np
 
-        self.duplicates = self.conversations - np.unique(np.frombuffer(self._keys, dtype="V16")).size
-        self.sources = np.unique(np.frombuffer(self._source_hashes, dtype=np.uint64)).size
-        if len(self.similarity) != len(self._signatures) // (4 * NUM_PERM):
-            self.similarity = Tally(highest_similarity(np.frombuffer(self._signatures, dtype=np.uint32).reshape(-1, NUM_PERM)))
+        keys = np.frombuffer(self._keys, dtype="V16")  # sorted where they are (their order counts for nothing)
+        keys.sort()
+        self.duplicates = int((keys[1:] == keys[:-1]).sum())
+        hashes = np.frombuffer(self._source_hashes, dtype=np.uint64)
+        hashes.sort()
+        self.sources = int((hashes[1:] != hashes[:-1]).sum()) + 1 if len(hashes) else 0
+        del keys, hashes  # (views: the arrays can grow again)
+        if len(self.similarity) != len(self._signatures):
+            self.similarity = Tally(self._signatures.highest_similarity())
         pending, self._pending = self._pending, []
         found = self.source_of(pending) if self.source_of and pending else [None] * len(pending)
         for variant, source in zip(pending, found):

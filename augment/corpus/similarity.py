@@ -12,7 +12,6 @@ conversation while a tree is sorted (one column at a time).
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import IO, Any, Iterator
 
 #: Conversations compared pairwise (exactly); above, an LSH forest.
@@ -43,6 +42,8 @@ class Signatures:
             return
         self._memory += data
         if self.rows > EXACT_PAIRS:
+            import tempfile  # (a small corpus never needs it: 4 ms at start-up)
+
             self._file = tempfile.TemporaryFile(prefix="augment-stats-")
             self._file.write(self._memory)
             self._memory = bytearray()
@@ -76,6 +77,8 @@ def highest_similarity(values: Any) -> list[float]:
 
 def forest_best(values: Any, trees: int = 8, k: int = 4) -> list[float]:
     """:func:`forest_best_in` of the rows ``values`` (a 2-D uint32 array)."""
+    import tempfile
+
     n, num_perm = values.shape
     with tempfile.TemporaryFile(prefix="augment-stats-") as fh:
         fh.write(values.astype("<u4").tobytes())
@@ -92,6 +95,8 @@ def forest_best_in(fd: int, n: int, num_perm: int, trees: int = 8, k: int = 4) -
     numbers, ties in the order the rows were added. Each tree's rows in that
     order, with how many leading values each shares with the one before it,
     are kept in a second temporary file."""
+    import tempfile
+
     import numpy as np
 
     if n < 2:

@@ -15,9 +15,10 @@ from __future__ import annotations
 import html
 import json
 import math
-from typing import Any
+from collections import Counter
+from typing import Any, Iterable
 
-from augment.corpus.stats import TEMPLATE_TOKENS, TOKENS_PER_WORD, Stats
+from augment.corpus.stats import TEMPLATE_TOKENS, TOKENS_PER_WORD, Stats, Tally
 
 COLORS = ("#2f6db5", "#e07b1a")
 STYLE = """
@@ -33,8 +34,12 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'"
 BINS = 12
 
 
-def _quantile(ordered: list[float], q: float) -> float:
-    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
+def _quantile(values: Tally, q: float) -> float:
+    return values.at(min(len(values) - 1, int(q * (len(values) - 1) + 0.5)))
+
+
+def _tally(values: Iterable[float] | Tally) -> Tally:
+    return values if isinstance(values, Tally) else Tally(values)
 
 
 def _nice(x: float) -> float:
@@ -51,11 +56,11 @@ def _round2(x: float) -> float:
     return round(x / power) * power
 
 
-def bin_edges(values: list[float], bins: int = BINS, integers: bool = True) -> tuple[list[float], bool]:
+def bin_edges(values: Iterable[float] | Tally, bins: int = BINS, integers: bool = True) -> tuple[list[float], bool]:
     """Bin edges for ``values`` and whether they are on a log scale (see the
     module doc); values above the last edge belong to an overflow bar."""
-    ordered = sorted(values)
-    low, high = ordered[0], ordered[-1]
+    ordered = _tally(values)
+    low, high = min(ordered.counts), max(ordered.counts)
     top = _quantile(ordered, 0.98)
     if top <= low or high <= top * 1.25:  # no tail worth a bar of its own
         top = high
@@ -91,26 +96,28 @@ def _label(x: float) -> str:
     return f"{x:.2g}" if x < 1 else f"{x:.1f}"
 
 
-def histogram(series: list[tuple[str, list[float]]], title: str, *, edges: list[float] | None = None, marker: tuple[float, str] | None = None,
-              width: int = 470, height: int = 240) -> str:
+def histogram(series: list[tuple[str, Iterable[float] | Tally]], title: str, *, edges: list[float] | None = None,
+              marker: tuple[float, str] | None = None, width: int = 470, height: int = 240) -> str:
     """An SVG histogram of one or two series (the share of each series per bin),
     with ``edges`` given or chosen by :func:`bin_edges`, and an overflow bar."""
-    values = [v for _, vs in series for v in vs]
+    tallies = [_tally(vs) for _, vs in series]
+    values = Tally(sum((t.counts for t in tallies), Counter()))  # every series's, for the bins
     if not values:
         return f"<figure><figcaption>{html.escape(title)}: no data</figcaption></figure>"
+    integers = all(float(v).is_integer() for v in values.counts)
     log = False
     if edges is None:
-        edges, log = bin_edges(values, integers=all(float(v).is_integer() for v in values))
+        edges, log = bin_edges(values, integers=integers)
     bins = len(edges) - 1
-    overflow = max(values) > edges[-1]
+    overflow = max(values.counts) > edges[-1]
     slots = bins + (1 if overflow else 0)
     shares = []
-    for _, vs in series:
+    for tally in tallies:
         counts = [0] * slots
-        for v in vs:
+        for v, times in tally.counts.items():
             i = next((k for k in range(bins) if v < edges[k + 1]), bins - 1 if v <= edges[-1] else bins)
-            counts[i] += 1
-        shares.append([c / (len(vs) or 1) for c in counts])
+            counts[i] += times
+        shares.append([c / (len(tally) or 1) for c in counts])
     top = max(max(s) for s in shares) or 1
     left, right, above, below = 46, 26, 14, 40 if overflow else 26
     plot_w, plot_h = width - left - right, height - above - below
@@ -131,7 +138,7 @@ def histogram(series: list[tuple[str, list[float]]], title: str, *, edges: list[
             opacity = ' fill-opacity="0.6"' if i == bins else ""
             svg.append(f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}" fill="{COLORS[k]}"{opacity}><title>{html.escape(series[k][0])}: {span}: {value:.0%}</title></rect>')
     svg.append(f'<line x1="{left}" y1="{base}" x2="{width - right}" y2="{base}" stroke="#57606a"/>')
-    discrete = all(float(v).is_integer() for v in values) and all(b - a == 1 for a, b in zip(edges, edges[1:]))
+    discrete = integers and all(b - a == 1 for a, b in zip(edges, edges[1:]))
     ticks = bins if discrete else bins + 1  # a value under each bar, or the edges between them
     every = max(1, math.ceil(ticks / 8))
     shown = list(range(0, ticks, every))

@@ -123,8 +123,9 @@ def changed_share(pairs: Iterable[tuple[str, str]]) -> tuple[int, int]:
 class Tally:
     """Numbers counted by value (lengths, turn counts, rounded similarities):
     what their mean, median, p90 and histograms need, in memory that grows
-    with the distinct values rather than with the corpus. Iterating gives
-    every value, in ascending order, as often as it was added."""
+    with the distinct values rather than with the corpus. Made from values,
+    or from a mapping of value to count; iterating gives every value, in
+    ascending order, as often as it was added."""
 
     __slots__ = ("counts", "n")
 

@@ -253,7 +253,7 @@ def test_the_similarity_of_a_large_corpus_is_the_lsh_forests():
         for _ in range(rng.randrange(0, 8)):
             text[rng.randrange(len(text))] = rng.choice(words)
         rows.append(hashvalues(sorted({" ".join(text[j : j + 3]).encode() for j in range(len(text) - 2)}), NUM_PERM, SEED))
-    rows.append(rows[10].copy())  # an exact copy: the forest's buckets hold both
+    rows += [rows[10].copy() for _ in range(40)]  # exact copies: the forest's buckets hold them all (a walk back past a read-ahead)
     values = np.stack(rows)
     forest = MinHashLSHForest(num_perm=NUM_PERM)
     hashes = []

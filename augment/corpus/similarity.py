@@ -26,7 +26,6 @@ class Signatures:
 
     def __init__(self, num_perm: int) -> None:
         self.num_perm = num_perm
-        self.row_bytes = 4 * num_perm
         self._memory = bytearray()
         self._file: IO[bytes] | None = None
         self.rows = 0
@@ -114,17 +113,16 @@ def forest_best_in(fd: int, n: int, num_perm: int, trees: int = 8, k: int = 4) -
             os.pwrite(forest.fileno(), records.tobytes(), sorted_at[t])
             os.pwrite(forest.fileno(), position.astype("<i4").tobytes(), position_at + t * n * 4)
             del order, shared, position, records
-        row_bytes = 4 * num_perm
         for start in range(0, n, CHUNK):
             stop = min(n, start + CHUNK)
-            rows = np.frombuffer(os.pread(fd, (stop - start) * row_bytes, start * row_bytes), dtype="<u4").reshape(-1, num_perm)
+            rows = _rows(fd, start, stop, num_perm)
             places = [np.frombuffer(os.pread(forest.fileno(), (stop - start) * 4, position_at + (t * n + start) * 4), dtype="<i4").tolist()
                       for t in range(trees)]
             for i in range(start, stop):
                 walks = [_Walk(forest.fileno(), sorted_at[t], n, places[t][i - start], record) for t in range(trees)]
                 found = _neighbours(walks, depth, k)
                 row = rows[i - start]
-                yield max((float((_row(fd, j, num_perm, row_bytes) == row).mean()) for j in found if j != i), default=0.0)
+                yield max((float((_rows(fd, j, j + 1, num_perm)[0] == row).mean()) for j in found if j != i), default=0.0)
 
 
 def _sorted_band(fd: int, n: int, num_perm: int, columns: range) -> tuple[Any, Any, Any]:
@@ -153,18 +151,18 @@ def _column(fd: int, n: int, num_perm: int, c: int) -> Any:
     import numpy as np
 
     out = np.empty(n, dtype=np.uint32)
-    row_bytes = 4 * num_perm
     for start in range(0, n, CHUNK):
         stop = min(n, start + CHUNK)
-        chunk = np.frombuffer(os.pread(fd, (stop - start) * row_bytes, start * row_bytes), dtype="<u4").reshape(-1, num_perm)
-        out[start:stop] = chunk[:, c]
+        out[start:stop] = _rows(fd, start, stop, num_perm)[:, c]
     return out
 
 
-def _row(fd: int, j: int, num_perm: int, row_bytes: int) -> Any:
+def _rows(fd: int, start: int, stop: int, num_perm: int) -> Any:
+    """Rows ``start`` to ``stop`` (excluded) of the signatures file."""
     import numpy as np
 
-    return np.frombuffer(os.pread(fd, row_bytes, j * row_bytes), dtype="<u4")
+    size = 4 * num_perm
+    return np.frombuffer(os.pread(fd, (stop - start) * size, start * size), dtype="<u4").reshape(-1, num_perm)
 
 
 class _Walk:
@@ -197,9 +195,11 @@ class _Walk:
 
     def at(self, p: int) -> tuple[int, int]:
         """(row, values shared with the row before) at sorted place ``p``."""
-        if not self.lo <= p < self.hi:
-            span = max(self.SPAN, self.hi - self.lo)  # twice as many each time
-            self._read(max(0, min(p, self.lo - span)), min(self.n, max(p + 1, self.hi + span)))
+        span = max(self.SPAN, self.hi - self.lo)  # twice as many each time
+        if p < self.lo:
+            self._read(max(0, min(p, self.lo - span)), self.hi)
+        elif p >= self.hi:
+            self._read(self.lo, min(self.n, max(p + 1, self.hi + span)))
         return self.rows[p - self.lo], self.shared[p - self.lo]
 
 

@@ -13,7 +13,7 @@ from conftest import SAMPLES, run_cli
 
 from augment.conversation import ASSISTANT, SYSTEM, USER, Conversation, Turn
 from augment.corpus.report import bin_edges, histogram
-from augment.corpus.stats import Stats, Tally, _describe, conversation_tokens, estimate_tokens, tokens
+from augment.corpus.stats import Stats, Tally, _describe, conversation_tokens, describe_floats, estimate_tokens, tokens
 
 
 def _conv(*texts: str, system: str | None = None, name: str | None = None) -> Conversation:
@@ -128,6 +128,17 @@ def test_a_tally_gives_the_figures_the_statistics_module_gives_for_its_values():
             assert tally.describe(digits) == _describe(values, digits), (values[:5], digits)
         assert tally.above(values[0]) == sum(1 for v in values if v > values[0])
     assert Tally().describe() == _describe([])
+
+
+def test_an_array_of_floats_gives_the_figures_the_statistics_module_gives():
+    from array import array
+
+    rng = random.Random(15)
+    for values in ([0.5], [0.25, 0.75], [rng.random() for _ in range(1001)], [rng.random() / 3 for _ in range(2000)] + [0.0] * 40,
+                   [rng.choice([0.1, 0.2, 0.3]) for _ in range(999)]):
+        for digits in (1, 3):
+            assert describe_floats(array("d", values), digits) == _describe(values, digits)
+    assert describe_floats(array("d")) == _describe([])
 
 
 def test_duplicates_and_sources_are_counted_over_the_whole_file():

@@ -159,18 +159,34 @@ class Tally:
     def describe(self, digits: int = 1) -> dict[str, float]:
         """``_describe`` of the values, to the last bit: the mean from their
         exact sum, rounded once (as ``statistics.fmean``'s ``fsum``)."""
-        n = self.n
-        if not n:
+        if not self.n:
             return _describe([], digits)
-        middle = n // 2
-        out = {
-            "mean": float(sum(Fraction(v) * c for v, c in self.counts.items())) / n,
-            "median": self.at(middle) if n % 2 else (self.at(middle - 1) + self.at(middle)) / 2,
-            "min": min(self.counts),
-            "max": max(self.counts),
-            "p90": self.at(min(n - 1, int(n * 0.9))),
-        }
-        return {k: _number(v, digits) for k, v in out.items()}
+        return _ranked(self.n, float(sum(Fraction(v) * c for v, c in self.counts.items())), self.at, digits)
+
+
+def describe_floats(values: array, digits: int = 1) -> dict[str, float]:
+    """``_describe`` of an array of floats (8 bytes each, sorted by numpy
+    rather than as a list of float objects), to the last bit."""
+    import numpy as np
+
+    if not values:
+        return _describe([], digits)
+    ordered = np.sort(np.frombuffer(values, dtype=np.float64))
+    return _ranked(len(values), math.fsum(values), lambda k: float(ordered[k]), digits)
+
+
+def _ranked(n: int, total: float, at: Callable[[int], float], digits: int) -> dict[str, float]:
+    """``_describe``'s figures of ``n`` values from their sum (rounded once,
+    as ``statistics.fmean``'s ``fsum``) and ``at(k)``, the k-th smallest."""
+    middle = n // 2
+    out = {
+        "mean": total / n,
+        "median": at(middle) if n % 2 else (at(middle - 1) + at(middle)) / 2,
+        "min": at(0),
+        "max": at(n - 1),
+        "p90": at(min(n - 1, int(n * 0.9))),
+    }
+    return {k: _number(v, digits) for k, v in out.items()}
 
 
 @dataclass
@@ -215,7 +231,7 @@ class Stats:
     chains: Counter = field(default_factory=Counter)
     #: chain -> role -> [changed, total] words; chain -> each variant's changed share
     changes: dict[str, dict[str, list[int]]] = field(default_factory=dict)
-    change_shares: dict[str, list[float]] = field(default_factory=dict)
+    change_shares: dict[str, array] = field(default_factory=dict)
     unmatched: int = 0
     similarity: Tally = field(default_factory=Tally)
     #: the sources the variants name (counted by ``finish``)
@@ -290,7 +306,7 @@ class Stats:
             row[1] += t
             if role != SYSTEM:  # the system prompt changes only when a step names it
                 changed, total = changed + c, total + t
-        self.change_shares.setdefault(chain, []).append(changed / total if total else 0.0)
+        self.change_shares.setdefault(chain, array("d")).append(changed / total if total else 0.0)
 
     def finish(self) -> "Stats":
         """Figures that need the whole file: the duplicates, the sources, the
@@ -363,7 +379,7 @@ class Stats:
             out["yield"] = {chain: {"records": k, "per_source": round(k / sources, 2)} for chain, k in self.chains.most_common()}
         if self.change_shares or self.unmatched:
             out["changed"] = {
-                chain: {"variants": len(shares), **{k: round(v, 3) for k, v in _describe(shares, 3).items() if k in ("mean", "median", "p90")},
+                chain: {"variants": len(shares), **{k: round(v, 3) for k, v in describe_floats(shares, 3).items() if k in ("mean", "median", "p90")},
                         "by_role": {role: round(c / t, 3) if t else 0.0 for role, (c, t) in sorted(self.changes.get(chain, {}).items()) if c or role != SYSTEM}}
                 for chain, shares in self.change_shares.items()
             }

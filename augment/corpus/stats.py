@@ -27,7 +27,7 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 from augment.conversation import ASSISTANT, SYSTEM, Conversation
 from augment.corpus.minhash import hashvalues
@@ -124,8 +124,7 @@ class Tally:
     """Numbers counted by value (lengths, turn counts, rounded similarities):
     what their mean, median, p90 and histograms need, in memory that grows
     with the distinct values rather than with the corpus. Made from values,
-    or from a mapping of value to count; iterating gives every value, in
-    ascending order, as often as it was added."""
+    or from a mapping of value to count."""
 
     __slots__ = ("counts", "n")
 
@@ -139,11 +138,6 @@ class Tally:
 
     def __len__(self) -> int:
         return self.n
-
-    def __iter__(self) -> Iterator[float]:
-        for value in sorted(self.counts):
-            for _ in range(self.counts[value]):
-                yield value
 
     def at(self, k: int) -> float:
         """The ``k``-th value in ascending order (from 0)."""
